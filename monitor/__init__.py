@@ -1,0 +1,1 @@
+"""舆情哨 (yuqing): public-opinion monitoring and statutory response alerting."""

@@ -1,0 +1,107 @@
+"""The composition root: builds every component once, wires them together, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from monitor.clock import Clock, SystemClock
+from monitor.config.responders import Responders, load_responders
+from monitor.config.sources import Source, load_sources
+from monitor.db.provision import database
+from monitor.metrics import Metrics
+from monitor.settings import Settings
+from monitor.web import ops
+from monitor.web.keys import SERVICES
+from monitor.worker import Job, run_jobs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything long-lived, built once here and passed explicitly (no globals)."""
+
+    settings: Settings
+    clock: Clock
+    pool: asyncpg.Pool
+    responders: Responders
+    sources: list[Source]
+    metrics: Metrics
+    http: aiohttp.ClientSession
+
+
+def load_config(settings: Settings) -> tuple[Responders, list[Source]]:
+    """Both configs, strictly: any problem stops the start (ConfigError lists them all)."""
+    responders = load_responders(settings.responders_path)
+    sources = load_sources(settings.sources_path, known_regions=responders.regions)
+    return responders, sources
+
+
+@asynccontextmanager
+async def services_for(
+    settings: Settings, clock: Clock | None = None, pool: asyncpg.Pool | None = None
+) -> AsyncIterator[Services]:
+    """Open the database (embedded unless DATABASE_URL), the HTTP client and the metrics registry."""
+    responders, sources = load_config(settings)
+    timeout = aiohttp.ClientTimeout(total=60, connect=10)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        if pool is not None:
+            yield Services(settings, clock or SystemClock(), pool, responders, sources, Metrics(), http)
+            return
+        async with database(settings.database_url, settings.data_dir) as opened:
+            yield Services(settings, clock or SystemClock(), opened, responders, sources, Metrics(), http)
+
+
+def build_jobs(services: Services) -> list[Job]:
+    """The worker's periodic jobs, each one `run_once()` step of a pipeline stage."""
+    jobs: list[Job] = []
+    return jobs
+
+
+def build_web(services: Services) -> web.Application:
+    """The aiohttp application: API, console, intake, health and metrics."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[SERVICES] = services
+    ops.add_routes(app)
+    return app
+
+
+async def run_service(
+    settings: Settings, clock: Clock | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """`yuqing run`: worker jobs and/or the web server until SIGINT/SIGTERM or `stop`."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
+    async with services_for(settings, clock) as services:
+        runner: web.AppRunner | None = None
+        if settings.role in ("all", "web"):
+            runner = web.AppRunner(build_web(services), access_log=None, shutdown_timeout=5)
+            await runner.setup()
+            host, port = settings.listen
+            await web.TCPSite(runner, host, port).start()
+            print(f"yuqing: console and API on http://{host}:{port}/ (metrics at /metrics)", flush=True)
+        try:
+            if settings.role in ("all", "worker"):
+                jobs = build_jobs(services)
+                print(f"yuqing: worker {settings.worker_id} running {len(jobs)} jobs", flush=True)
+                await run_jobs(jobs, services.clock, stop)
+            else:
+                await stop.wait()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+    print("yuqing: stopped", flush=True)

@@ -1,0 +1,1 @@
+"""Strict, typed configuration: sources.yaml and responders/ (departments, regions, policy)."""

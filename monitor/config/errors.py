@@ -1,0 +1,55 @@
+"""Config errors that carry the path of every problem, reported all at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem: the file, the path inside it (`sources[2].interval`) and what is wrong."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found, so an operator fixes them in one pass."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def format_loc(loc: Iterable[int | str], root: str = "") -> str:
+    """Render a pydantic location tuple as `root[2].field.sub`."""
+    out = root
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def problems_from_validation(err: ValidationError, file: str, root: str = "") -> list[ConfigProblem]:
+    """Translate pydantic's errors into path-named problems with plain messages."""
+    problems: list[ConfigProblem] = []
+    for e in err.errors(include_url=False):
+        # Discriminated unions add the tag ("feed", "weibo") to the loc; it is noise for an operator.
+        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        problems.append(ConfigProblem(file, format_loc(loc, root), msg))
+    return problems

@@ -1,0 +1,29 @@
+"""Reading YAML files into plain data, with errors that name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.config.errors import ConfigError, ConfigProblem
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; syntax errors become a ConfigProblem naming the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), "", "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(str(path), "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(str(path), where, f"YAML syntax error: {problem}")]) from None

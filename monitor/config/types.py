@@ -1,0 +1,69 @@
+"""Shared config value types: durations, byte sizes and environment-variable references."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer
+
+STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """`90s`, `15m`, `5h`, `7d` (or a number of seconds) → timedelta; anything else is an error."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError('expected duration like "90s", "15m", "5h" or "7d"')
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("duration must not be negative")
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        m = _DURATION.match(value.strip())
+        if m:
+            return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    raise ValueError('expected duration like "90s", "15m", "5h" or "7d"')
+
+
+def parse_size(value: object) -> int:
+    """`5MB`, `512KiB`, or a number of bytes → int bytes."""
+    if isinstance(value, bool):
+        raise ValueError('expected size like "5MB" or "512KiB"')
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError("size must be positive")
+        return value
+    if isinstance(value, str):
+        m = _SIZE.match(value.strip())
+        if m:
+            return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+    raise ValueError('expected size like "5MB" or "512KiB"')
+
+
+def check_env_name(value: object) -> str:
+    """Secrets are referenced by environment variable name only, never written inline."""
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise ValueError("expected an environment variable NAME (A-Z, 0-9, _); secrets are never inline")
+    return value
+
+
+def _fmt_duration(td: timedelta) -> str:
+    secs = td.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size and secs % size == 0:
+            return f"{int(secs // size)}{unit}"
+    return f"{secs:g}s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(_fmt_duration)]
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
+EnvName = Annotated[str, BeforeValidator(check_env_name)]

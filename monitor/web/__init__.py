@@ -1,0 +1,1 @@
+"""HTTP: the JSON API, the web console, intake endpoints, health and metrics."""
