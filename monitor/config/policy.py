@@ -101,10 +101,6 @@ def _default_heat_grades() -> dict[GradeName, float]:
     return {"III": 200.0, "II": 1000.0, "I": 5000.0}
 
 
-def _default_heat_grades() -> dict[GradeName, float]:
-    return {"III": 200.0, "II": 1000.0, "I": 5000.0}
-
-
 class GradingPolicy(BaseModel):
     """Thresholds that turn signals into an incident grade; the defaults suit a prefecture-level city."""
 

@@ -1,0 +1,1 @@
+"""Incidents: grading, routing, opening/upgrading, the frozen policy and the timeline."""
