@@ -17,9 +17,14 @@ from monitor.clock import Clock, SystemClock
 from monitor.config.responders import Responders, load_responders
 from monitor.config.sources import Source, load_sources
 from monitor.db.provision import database
+from monitor.engine.jobs import engine_jobs
 from monitor.metrics import Metrics
+from monitor.observability.job import ObservabilityRefresher
+from monitor.pipeline.jobs import pipeline_jobs
 from monitor.settings import Settings
-from monitor.web import ops
+from monitor.sources.job import poll_job
+from monitor.web import intake, ops, reports
+from monitor.web.app import create_app as create_web_app
 from monitor.web.keys import SERVICES
 from monitor.worker import Job, run_jobs
 
@@ -64,12 +69,25 @@ async def services_for(
 def build_jobs(services: Services) -> list[Job]:
     """The worker's periodic jobs, each one `run_once()` step of a pipeline stage."""
     jobs: list[Job] = []
+    jobs.append(poll_job(services))
+    jobs.append(ObservabilityRefresher.for_services(services).job())
+    jobs.extend(pipeline_jobs(services))
+    jobs.extend(engine_jobs(services))
     return jobs
 
 
 def build_web(services: Services) -> web.Application:
     """The aiohttp application: API, console, intake, health and metrics."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = create_web_app(services)
+    ops.add_routes(app)
+    intake.add_routes(app)
+    reports.add_routes(app)
+    return app
+
+
+def build_ops_web(services: Services) -> web.Application:
+    """A worker's small application: /healthz, /readyz and /metrics only."""
+    app = web.Application()
     app[SERVICES] = services
     ops.add_routes(app)
     return app
@@ -88,12 +106,18 @@ async def run_service(
             pass
     async with services_for(settings, clock) as services:
         runner: web.AppRunner | None = None
-        if settings.role in ("all", "web"):
-            runner = web.AppRunner(build_web(services), access_log=None, shutdown_timeout=5)
-            await runner.setup()
-            host, port = settings.listen
-            await web.TCPSite(runner, host, port).start()
-            print(f"yuqing: console and API on http://{host}:{port}/ (metrics at /metrics)", flush=True)
+        serves_console = settings.role in ("all", "web")
+        # A worker still serves /healthz, /readyz and /metrics: its engine and delivery metrics live there.
+        runner = web.AppRunner(
+            build_web(services) if serves_console else build_ops_web(services),
+            access_log=None,
+            shutdown_timeout=5,
+        )
+        await runner.setup()
+        host, port = settings.listen
+        await web.TCPSite(runner, host, port).start()
+        what = "console and API" if serves_console else "worker health checks"
+        print(f"yuqing: {what} on http://{host}:{port}/ (metrics at /metrics)", flush=True)
         try:
             if settings.role in ("all", "worker"):
                 jobs = build_jobs(services)

@@ -52,6 +52,12 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.source_stale_after = Gauge(
+            "yuqing_source_stale_after_seconds",
+            "A source is stale when its last success is older than this",
+            ["source"],
+            registry=r,
+        )
         # analysis
         self.posts_analysed = Counter("yuqing_posts_analysed", "Posts analysed", registry=r)
         self.analysis_seconds = Histogram(
@@ -66,6 +72,15 @@ class Metrics:
         )
         self.clocks_at_risk = Gauge(
             "yuqing_clocks_at_risk", "Open clocks with under 20% of their time left", ["kind"], registry=r
+        )
+        self.incidents_open_by_region = Gauge(
+            "yuqing_incidents_open_by_region",
+            "Open incidents by grade and region",
+            ["grade", "region"],
+            registry=r,
+        )
+        self.clocks_overdue = Gauge(
+            "yuqing_clocks_overdue", "Open clocks past their deadline without evidence", ["kind"], registry=r
         )
         # timeliness
         self.time_to_ack = self._timeliness("yuqing_time_to_ack_seconds", "Open to first acknowledgement")

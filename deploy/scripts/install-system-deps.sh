@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real. Idempotent; needs root (or sudo) on Debian.
+# Installs the Debian packages the test suite drives for real, and CJK fonts for its screenshots.
+# Idempotent; needs root (or sudo) on Debian.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# Chinese glyphs for the Chromium screenshots of the console and the reports.
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
+    || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi

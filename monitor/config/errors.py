@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -40,16 +40,30 @@ def format_loc(loc: Iterable[int | str], root: str = "") -> str:
     return out
 
 
-def problems_from_validation(err: ValidationError, file: str, root: str = "") -> list[ConfigProblem]:
+def problems_from_validation(
+    err: ValidationError, file: str, root: str = "", union_tags: Collection[str] = ()
+) -> list[ConfigProblem]:
     """Translate pydantic's errors into path-named problems with plain messages."""
     problems: list[ConfigProblem] = []
     for e in err.errors(include_url=False):
         # Discriminated unions add the tag ("feed", "weibo") to the loc; it is noise for an operator.
-        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        loc = [
+            p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in union_tags))
+        ]
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif e["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
+        elif e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            ctx = e.get("ctx") or {}
+            loc.append(str(ctx.get("discriminator", "kind")).strip("'\""))
+            msg = (
+                f"unknown value {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+                if e["type"] == "union_tag_invalid"
+                else "required key is missing"
+            )
         problems.append(ConfigProblem(file, format_loc(loc, root), msg))
     return problems

@@ -112,6 +112,11 @@ class GradingPolicy(BaseModel):
     heat_grade: dict[GradeName, float] = Field(default_factory=_default_heat_grades)
     burst_raises_to: GradeName = "III"
     corroboration_sources: int = 3
+    # corroboration by that many channels raises one grade, up to this one
+    corroboration_raises_to: GradeName = "II"
+    hazard_raises_to: GradeName | None = "III"
+    hazard_open_min_posts: int = 2
+    open_on_casualties: bool = True
 
 
 class Policy(BaseModel):

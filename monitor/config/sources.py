@@ -117,6 +117,7 @@ class HotlineSource(_SourceBase):
         return self
 
 
+_KINDS = ("feed", "weibo", "hotline")
 SourceSpec = Annotated[FeedSource | WeiboSource | HotlineSource, Field(discriminator="kind")]
 
 
@@ -183,23 +184,33 @@ def load_sources(path: Path | str, known_regions: Iterable[str] | None = None) -
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(file, "", "expected a mapping with `defaults` and `sources`")])
+    problems: list[ConfigProblem] = []
+    parsed: SourcesFile | None = None
     try:
         parsed = SourcesFile.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(problems_from_validation(err, file)) from None
-    problems: list[ConfigProblem] = []
+        problems.extend(problems_from_validation(err, file, union_tags=_KINDS))
+    # Cross-references are checked on the raw entries too, so they are reported with the type errors.
+    raw = data.get("sources")
     seen: dict[str, int] = {}
     regions = set(known_regions) if known_regions is not None else None
-    for i, spec in enumerate(parsed.sources):
-        if spec.id in seen:
+    for i, entry in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        source_id, region = entry.get("id"), entry.get("region")
+        if isinstance(source_id, str) and source_id in seen:
             problems.append(
                 ConfigProblem(
-                    file, f"sources[{i}].id", f"duplicate source id {spec.id!r} (sources[{seen[spec.id]}])"
+                    file,
+                    f"sources[{i}].id",
+                    f"duplicate source id {source_id!r} (sources[{seen[source_id]}])",
                 )
             )
-        seen.setdefault(spec.id, i)
-        if regions is not None and spec.region is not None and spec.region not in regions:
-            problems.append(ConfigProblem(file, f"sources[{i}].region", f"unknown region {spec.region!r}"))
+        if isinstance(source_id, str):
+            seen.setdefault(source_id, i)
+        if regions is not None and isinstance(region, str) and region not in regions:
+            problems.append(ConfigProblem(file, f"sources[{i}].region", f"unknown region {region!r}"))
     if problems:
         raise ConfigError(problems)
+    assert parsed is not None
     return [_resolve(s, parsed.defaults) for s in parsed.sources]

@@ -1,0 +1,1 @@
+"""Responder channels, one module per vendor, behind `monitor.channels.base.Channel`."""

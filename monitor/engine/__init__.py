@@ -1,0 +1,1 @@
+"""Clock and escalation engine: clocks, escalation state, tick, auditor, and the incident lifecycle hooks."""

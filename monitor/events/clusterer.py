@@ -1,0 +1,238 @@
+"""Single-pass grouping over a sliding window: repost chains, simhash near-duplicates, decayed cosine."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from monitor.events.aggregate import absorb, new_event
+from monitor.events.burst import BurstChange, BurstParams
+from monitor.events.heat import post_heat
+from monitor.events.model import EventState, PostIn
+from monitor.events.simhash import NEAR_DUPLICATE_DISTANCE, bands, hamming, simhash64
+from monitor.events.similarity import (
+    IdfTable,
+    Weighted,
+    cosine,
+    decay_factor,
+    merge_centroid,
+    norm,
+    top_terms,
+    weigh,
+)
+from monitor.events.text import TermHasher, normalise, terms, text_key
+
+
+@dataclass(frozen=True)
+class GroupingParams:
+    """How posts join events; the defaults are argued for in bench/events_bench.py."""
+
+    window_s: float = 72 * 3600.0
+    threshold: float = 0.3
+    half_life_s: float = 24 * 3600.0
+    top_k: int = 48
+    probe_terms: int = 32
+    max_candidates: int = 200
+    min_simhash_terms: int = 8
+    min_similarity_terms: int = 3
+    short_threshold: float = 0.6  # few terms make cosine jumpy: short posts need more overlap
+    df_half_life_s: float = 7 * 86400.0
+    max_events: int = 50_000
+    burst: BurstParams = field(default_factory=BurstParams)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A post's fingerprint: simhash, or for very short texts a hash of the whole normalised text."""
+
+    post_id: int
+    event_id: int
+    fingerprint: int
+    short: bool
+    seen: float
+
+
+@dataclass(frozen=True)
+class Join:
+    """Where one post went and why."""
+
+    post_id: int
+    event_id: int
+    how: str  # new | repost | near_duplicate | similar
+    score: float
+    amount: float
+    burst: list[BurstChange]
+    signature: Signature | None
+    burst_baseline: float = 0.0
+    burst_score: float = 0.0
+    burst_bucket: int | None = None
+
+
+class WindowIndex:
+    """The in-memory view of the active window; PostgreSQL holds the truth and it can be rebuilt from it."""
+
+    def __init__(self, params: GroupingParams | None = None, idf: IdfTable | None = None) -> None:
+        self.params = params or GroupingParams()
+        self.idf = idf or IdfTable()
+        self.hasher = TermHasher()
+        self.events: dict[int, EventState] = {}
+        self._postings: dict[int, set[int]] = {}
+        self._indexed: dict[int, list[int]] = {}
+        self._bands: list[dict[int, dict[int, tuple[int, float]]]] = [{} for _ in range(4)]
+        self._short: dict[int, tuple[int, float]] = {}
+        self._signatures: deque[Signature] = deque()
+        self.stream_t = 0.0
+
+    # --- loading state -------------------------------------------------------------------------------------
+
+    def load_event(self, e: EventState) -> None:
+        self.events[e.id] = e
+        self._reindex(e)
+
+    def load_signature(self, sig: Signature) -> None:
+        if sig.short:
+            self._short[sig.fingerprint] = (sig.event_id, sig.seen)
+        else:
+            for i, band in enumerate(bands(sig.fingerprint)):
+                self._bands[i].setdefault(band, {})[sig.fingerprint] = (sig.event_id, sig.seen)
+        self._signatures.append(sig)
+
+    # --- the window ----------------------------------------------------------------------------------------
+
+    def _reindex(self, e: EventState) -> None:
+        new = list(e.centroid)
+        old = self._indexed.get(e.id, [])
+        if new == old:
+            return
+        for t in set(old) - set(new):
+            bucket = self._postings.get(t)
+            if bucket is not None:
+                bucket.discard(e.id)
+                if not bucket:
+                    del self._postings[t]
+        for t in set(new) - set(old):
+            self._postings.setdefault(t, set()).add(e.id)
+        self._indexed[e.id] = new
+
+    def _forget(self, event_id: int) -> None:
+        self.events.pop(event_id, None)
+        for t in self._indexed.pop(event_id, []):
+            bucket = self._postings.get(t)
+            if bucket is not None:
+                bucket.discard(event_id)
+                if not bucket:
+                    del self._postings[t]
+
+    def sweep(self, keep: set[int] | None = None) -> int:
+        """Drop events and signatures that left the window (or exceed the cap); returns events dropped."""
+        cutoff = self.stream_t - self.params.window_s
+        while self._signatures and self._signatures[0].seen < cutoff:
+            sig = self._signatures.popleft()
+            if sig.short:
+                if self._short.get(sig.fingerprint, (0, 0.0))[1] == sig.seen:
+                    del self._short[sig.fingerprint]
+            else:
+                for i, band in enumerate(bands(sig.fingerprint)):
+                    entries = self._bands[i].get(band)
+                    if entries and entries.get(sig.fingerprint, (0, 0.0))[1] == sig.seen:
+                        del entries[sig.fingerprint]
+                        if not entries:
+                            del self._bands[i][band]
+        keep = keep or set()
+        stale = [i for i, e in self.events.items() if e.last_seen < cutoff and i not in keep]
+        over = len(self.events) - len(stale) - self.params.max_events
+        if over > 0:
+            live = sorted(
+                (e.last_seen, i) for i, e in self.events.items() if e.last_seen >= cutoff and i not in keep
+            )
+            stale += [i for _, i in live[:over]]
+        for i in stale:
+            self._forget(i)
+        return len(stale)
+
+    # --- assignment ----------------------------------------------------------------------------------------
+
+    def features(self, post: PostIn) -> tuple[Weighted, int, bool]:
+        """The post's TF-IDF vector and fingerprint (counted into the document frequencies)."""
+        self.idf.decay_to(post.published, self.params.df_half_life_s)
+        clean = normalise(f"{post.title} {post.text}" if post.title else post.text)
+        counts = terms(clean)
+        weighted = weigh(counts, self.hasher, self.idf)
+        if len(weighted.ids):
+            self.idf.add(weighted.ids)
+        if len(counts) < self.params.min_simhash_terms:
+            return weighted, text_key(clean), True
+        return weighted, simhash64(weighted.hashes, weighted.tf), False
+
+    def _near_duplicate(self, fingerprint: int, short: bool) -> tuple[int, int] | None:
+        if short:
+            hit = self._short.get(fingerprint)
+            return (hit[0], 0) if hit and hit[0] in self.events else None
+        best: tuple[int, int] | None = None
+        for i, band in enumerate(bands(fingerprint)):
+            for fp, (event_id, _) in self._bands[i].get(band, {}).items():
+                d = hamming(fp, fingerprint)
+                if d <= NEAR_DUPLICATE_DISTANCE and event_id in self.events and (best is None or d < best[1]):
+                    best = (event_id, d)
+        return best
+
+    def _most_similar(self, w: Weighted, t: float, short: bool) -> tuple[int, float] | None:
+        probe = top_terms(w.vector, self.params.probe_terms)
+        bar = self.params.short_threshold if short else self.params.threshold
+        shared: Counter[int] = Counter()
+        for term in probe:
+            shared.update(self._postings.get(term, ()))
+        best: tuple[int, float] | None = None
+        for event_id, _ in shared.most_common(self.params.max_candidates):
+            e = self.events[event_id]
+            score = cosine(w.vector, e.centroid, e.centroid_norm)
+            score *= decay_factor(t - e.last_seen, self.params.half_life_s)
+            if score >= bar and (best is None or score > best[1]):
+                best = (event_id, score)
+        return best
+
+    def assign(self, post: PostIn, repost_event: int | None, new_id: Callable[[], int]) -> Join:
+        """Put the post in an event (creating one if nothing matches) and update that event."""
+        p = self.params
+        self.stream_t = max(self.stream_t, post.published)
+        w, fingerprint, short = self.features(post)
+        how, score, event_id = "new", 1.0, None
+        if repost_event is not None and repost_event in self.events:
+            how, event_id = "repost", repost_event
+        elif (near := self._near_duplicate(fingerprint, short)) is not None:
+            how, event_id, score = "near_duplicate", near[0], 1.0 - near[1] / 64.0
+        elif len(w.vector) >= p.min_similarity_terms and (
+            sim := self._most_similar(w, post.published, short)
+        ):
+            how, event_id, score = "similar", sim[0], sim[1]
+        if event_id is None:
+            event_id = new_id()
+            self.events[event_id] = new_event(event_id, post, p.burst)
+        e = self.events[event_id]
+        if how in ("new", "similar"):
+            keep = decay_factor(post.published - e.last_seen, p.half_life_s)
+            e.centroid = merge_centroid(e.centroid, keep, w.vector, p.top_k)
+            e.centroid_norm = norm(e.centroid)
+        amount = post_heat(
+            post.reposts, post.comments, post.likes, post.verified_type, post.followers, post.channel
+        )
+        changes = absorb(e, post, amount, p.burst)
+        self._reindex(e)
+        signature = None
+        if how != "repost" and (not short or len(w.vector) >= p.min_similarity_terms):
+            signature = Signature(post.post_id, event_id, fingerprint, short, post.published)
+            self.load_signature(signature)
+        b = e.burst
+        return Join(
+            post.post_id,
+            event_id,
+            how,
+            round(score, 4),
+            amount,
+            changes,
+            signature,
+            b.mean,
+            b.score,
+            b.started_bucket,
+        )

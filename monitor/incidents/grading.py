@@ -1,0 +1,140 @@
+"""Grades Ⅰ–Ⅳ and the opening decision from an event's signals, with a reason for every step (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.config.policy import CasualtyCriterion, GradingPolicy
+from monitor.incidents.grades import GRADE_LABELS, GRADE_NUMBERS
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What grading looks at, aggregated over the event's posts."""
+
+    posts: int
+    heat: float
+    bursting: bool = False
+    negative_share: float = 0.0
+    channels: tuple[str, ...] = ()
+    official_posts: int = 0
+    media_posts: int = 0
+    deaths: int = 0
+    injured: int = 0
+    missing: int = 0
+    casualty_grade: int | None = None  # the analyser's own reading of the criteria table
+    hazards: tuple[str, ...] = ()
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One step of the decision: a stable code, the grade it argues for, and words for people."""
+
+    code: str
+    message: str
+    grade: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "grade": self.grade, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the event qualifies as an incident, its grade and why."""
+
+    opens: bool
+    grade: int
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    open_reasons: tuple[Reason, ...] = field(default_factory=tuple)
+
+    def reasons_json(self) -> list[dict[str, Any]]:
+        return [r.as_json() for r in (*self.open_reasons, *self.reasons)]
+
+
+def casualty_grade(
+    deaths: int, injured: int, missing: int, criteria: Sequence[CasualtyCriterion]
+) -> tuple[int | None, str]:
+    """The most severe grade whose counts are reached (国务院令493号: "以上"包括本数)."""
+    best: int | None = None
+    why = ""
+    for c in criteria:
+        hits = []
+        if c.deaths_min is not None and deaths >= c.deaths_min and deaths > 0:
+            hits.append(f"死亡{deaths}人≥{c.deaths_min}")
+        if c.injured_min is not None and injured >= c.injured_min and injured > 0:
+            hits.append(f"受伤{injured}人≥{c.injured_min}")
+        if c.missing_min is not None and missing >= c.missing_min and missing > 0:
+            hits.append(f"失踪{missing}人≥{c.missing_min}")
+        g = GRADE_NUMBERS[c.grade]
+        if hits and (best is None or g < best):
+            best, why = g, "、".join(hits)
+    return best, why
+
+
+def _raise(grade: int, to: int, reasons: list[Reason], code: str, message: str) -> int:
+    """Move to a more severe grade (a smaller number) and say why; never the other way."""
+    if to < grade:
+        reasons.append(Reason(code, f"{message} → {GRADE_LABELS[to]}", to))
+        return to
+    return grade
+
+
+def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool) -> list[Reason]:
+    why: list[Reason] = []
+    negative = s.negative_share >= p.open_min_negative
+    enough = s.posts >= p.open_min_posts
+    if s.heat >= p.open_min_heat and enough and negative:
+        why.append(
+            Reason(
+                "open_heat",
+                f"热度{s.heat:.0f}≥{p.open_min_heat:g}，{s.posts}条，负面占比{s.negative_share:.0%}",
+            )
+        )
+    if casualties and p.open_on_casualties:
+        why.append(Reason("open_casualties", f"出现伤亡（死亡{s.deaths}、受伤{s.injured}、失踪{s.missing}）"))
+    if s.hazards and (s.posts >= p.hazard_open_min_posts or s.official_posts or s.media_posts):
+        why.append(Reason("open_hazard", f"险情：{'、'.join(s.hazards[:5])}"))
+    if s.bursting and negative and enough:
+        why.append(Reason("open_burst", "负面讨论突增（爆发）"))
+    if corroborated and negative and enough:
+        why.append(Reason("open_corroborated", f"{len(s.channels)}个渠道同时出现：{'、'.join(s.channels)}"))
+    return why
+
+
+def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriterion]) -> Decision:
+    """Grade from heat, burst, hazards, corroboration; casualty counts can only raise it."""
+    reasons: list[Reason] = []
+    grade = 4
+    for name in ("III", "II", "I"):
+        limit = p.heat_grade.get(name)
+        if limit is not None and s.heat >= limit:
+            grade = _raise(grade, GRADE_NUMBERS[name], reasons, "heat", f"热度{s.heat:.0f}≥{limit:g}")
+    if s.bursting:
+        grade = _raise(grade, GRADE_NUMBERS[p.burst_raises_to], reasons, "burst", "讨论量爆发")
+    if s.hazards and p.hazard_raises_to is not None:
+        grade = _raise(
+            grade, GRADE_NUMBERS[p.hazard_raises_to], reasons, "hazard", f"险情：{'、'.join(s.hazards[:5])}"
+        )
+    corroborated = len(set(s.channels)) >= p.corroboration_sources
+    if corroborated:
+        cap = GRADE_NUMBERS[p.corroboration_raises_to]
+        target = max(grade - 1, cap)
+        grade = _raise(grade, target, reasons, "corroborated", f"{len(set(s.channels))}个渠道互相印证")
+    by_counts, why = casualty_grade(s.deaths, s.injured, s.missing, criteria)
+    if by_counts is not None:
+        grade = _raise(grade, by_counts, reasons, "casualties", f"伤亡分级标准：{why}")
+    if s.casualty_grade is not None and 1 <= s.casualty_grade <= 4:
+        grade = _raise(grade, s.casualty_grade, reasons, "casualties_analysis", "文本分析的伤亡分级")
+    if not reasons:
+        reasons.append(Reason("base", f"未达更高分级条件 → {GRADE_LABELS[4]}", 4))
+    casualties = by_counts is not None or s.casualty_grade is not None or s.deaths + s.injured + s.missing > 0
+    open_reasons = _opening(s, p, corroborated, casualties)
+    return Decision(bool(open_reasons), grade, tuple(reasons), tuple(open_reasons))
+
+
+def upgrade_to(current: int, decision: Decision) -> int | None:
+    """The new grade if the decision is more severe than the current one; never a downgrade."""
+    return decision.grade if decision.grade < current else None

@@ -1,0 +1,242 @@
+"""Opening, upgrading, merging 12345 orders into and reassigning incidents, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from monitor.config.responders import Responders
+from monitor.incidents import store
+from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
+from monitor.incidents.policy_snapshot import freeze_policy
+from monitor.incidents.routing import Route, RouteRequest, route
+
+Opened = Callable[[asyncpg.Connection, int, datetime], Awaitable[None]]
+GradeChanged = Callable[[asyncpg.Connection, int, int, int, datetime], Awaitable[None]]
+# (conn, incident, new lead, actor, reason, now, responders) → timeline row id
+Reassign = Callable[[asyncpg.Connection, int, str, str, str, datetime, Responders], Awaitable[int | None]]
+CLOSED_STATES = ("resolved", "reviewed")
+
+
+@dataclass(frozen=True)
+class EngineHooks:
+    """The clock engine's entry points, called in the same transaction as the change."""
+
+    opened: Opened
+    grade_changed: GradeChanged
+    reassign: Reassign
+
+
+def engine_hooks() -> EngineHooks:
+    """The real engine (monitor.engine.lifecycle), imported when first needed."""
+    from monitor.engine import lifecycle as engine
+
+    async def reassign_action(
+        conn: asyncpg.Connection,
+        incident_id: int,
+        lead: str,
+        actor: str,
+        reason: str,
+        now: datetime,
+        r: Responders,
+    ) -> int | None:
+        evidence = {"department": lead, "reason": reason}
+        result = await engine.record_action(conn, incident_id, "reassign", actor, now, evidence, responders=r)
+        return result.timeline_id
+
+    return EngineHooks(engine.on_incident_opened, engine.on_grade_changed, reassign_action)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A 12345 work order as a post: number, urgency and the post that carried it."""
+
+    order_no: str
+    urgency: str | None
+    post_id: int | None
+
+
+class ReassignError(Exception):
+    """改派 refused: the message says why (unknown incident or department, closed, same lead)."""
+
+
+def route_json(rt: Route, r: Responders) -> dict[str, Any]:
+    return {
+        "lead": rt.lead,
+        "lead_name": r.departments[rt.lead].name,
+        "departments": [{"id": d, "role": role} for d, role in rt.departments],
+        "region": rt.region,
+        "reasons": list(rt.reasons),
+    }
+
+
+async def open_incident(
+    conn: asyncpg.Connection,
+    r: Responders,
+    hooks: EngineHooks,
+    *,
+    kind: str,
+    dedup_key: str,
+    event_id: int | None,
+    title: str,
+    summary: str,
+    grade: int,
+    reasons: list[dict[str, Any]],
+    request: RouteRequest,
+    first_seen: datetime,
+    now: datetime,
+    order: Order | None = None,
+) -> tuple[int, Route] | None:
+    """Route, freeze the policy, insert, write 'opened', start the clocks; None if it already exists."""
+    rt = route(r, replace(request, grade=grade))
+    policy = freeze_policy(
+        r,
+        grade=grade,
+        kind=kind,
+        lead=rt.lead,
+        departments=list(rt.departments),
+        hotline_urgency=order.urgency if order else None,
+    )
+    incident_id = await store.insert_incident(
+        conn,
+        kind=kind,
+        dedup_key=dedup_key,
+        event_id=event_id,
+        title=title or "（无标题）",
+        summary=summary,
+        grade=grade,
+        grade_reasons=reasons,
+        topic=request.topic,
+        route=rt,
+        policy=policy,
+        hotline_order_no=order.order_no if order else None,
+        first_seen_at=first_seen,
+        now=now,
+    )
+    if incident_id is None:
+        return None
+    detail: dict[str, Any] = {
+        "grade": grade,
+        "grade_label": GRADE_LABELS[grade],
+        "colour": GRADE_COLOURS[grade],
+        "reasons": reasons,
+        "route": route_json(rt, r),
+        "event_id": event_id,
+    }
+    if order is not None:
+        detail["order_no"] = order.order_no
+        await store.record_order(
+            conn, order.order_no, incident_id, order.post_id, order.urgency, "opened", now
+        )
+    await store.append(conn, incident_id, "opened", detail, now)
+    await hooks.opened(conn, incident_id, now)
+    if event_id is not None:
+        await store.link_event(conn, event_id, incident_id, grade)
+    return incident_id, rt
+
+
+async def _hotline_urgency(conn: asyncpg.Connection, incident_id: int) -> str | None:
+    urgency: str | None = await conn.fetchval(
+        "SELECT urgency FROM incident_orders WHERE incident_id = $1 AND how = 'opened'", incident_id
+    )
+    return urgency
+
+
+async def upgrade_incident(
+    conn: asyncpg.Connection,
+    r: Responders,
+    hooks: EngineHooks,
+    incident: store.IncidentRow,
+    new_grade: int,
+    reasons: list[dict[str, Any]],
+    request: RouteRequest,
+    now: datetime,
+) -> Route:
+    """Raise the grade (never lowers it), bring in the departments the new grade needs, re-freeze, log."""
+    if new_grade >= incident.grade:
+        raise ValueError(f"not an upgrade: {incident.grade} → {new_grade}")
+    rt = route(r, replace(request, grade=new_grade))
+    lead = incident.lead
+    current = r.departments.get(lead)
+    if (
+        current is not None
+        and current.parent == rt.lead
+        and not await store.lead_set_by_person(conn, incident.id)
+    ):  # 分级负责: the higher grade moves the lead up to the higher-level office; the local one supports
+        why = f"升级为{GRADE_LABELS[new_grade]}，分级负责：由{r.departments[rt.lead].name}牵头"
+        await hooks.reassign(conn, incident.id, rt.lead, "system", why, now, r)
+        await store.set_role(conn, incident.id, lead, "support", now)
+        lead = rt.lead
+    wanted = [(d, "support" if role == "lead" else role) for d, role in rt.departments if d != lead]
+    added = await store.add_departments(conn, incident.id, wanted, now)
+    departments = await store.departments_of(conn, incident.id)
+    policy = freeze_policy(
+        r,
+        grade=new_grade,
+        kind=incident.kind,
+        lead=lead,
+        departments=departments,
+        hotline_urgency=await _hotline_urgency(conn, incident.id) if incident.kind == "hotline" else None,
+    )
+    await store.set_grade(conn, incident.id, new_grade, reasons, policy, now)
+    detail = {
+        "from": incident.grade,
+        "to": new_grade,
+        "from_label": GRADE_LABELS[incident.grade],
+        "to_label": GRADE_LABELS[new_grade],
+        "colour": GRADE_COLOURS[new_grade],
+        "reasons": reasons,
+        "added_departments": [{"id": d, "role": role} for d, role in added],
+    }
+    await store.append(conn, incident.id, "graded", detail, now)
+    await hooks.grade_changed(conn, incident.id, incident.grade, new_grade, now)
+    if incident.event_id is not None:
+        await conn.execute("UPDATE events SET grade = $2 WHERE id = $1", incident.event_id, new_grade)
+    return rt
+
+
+async def merge_order(
+    conn: asyncpg.Connection, incident_id: int, order: Order, excerpt: str, now: datetime
+) -> bool:
+    """并单: a further 12345 order on the same matter joins the incident (once per order number)."""
+    if not await store.record_order(
+        conn, order.order_no, incident_id, order.post_id, order.urgency, "merged", now
+    ):
+        return False
+    detail = {
+        "order_no": order.order_no,
+        "post_id": order.post_id,
+        "urgency": order.urgency,
+        "excerpt": excerpt,
+    }
+    await store.append(conn, incident_id, "merged", detail, now)
+    return True
+
+
+async def reassign(
+    conn: asyncpg.Connection,
+    r: Responders,
+    hooks: EngineHooks,
+    incident_id: int,
+    new_lead: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> int | None:
+    """改派: move the lead to another department, audited on the timeline; the clocks keep running."""
+    incident = await store.get_incident(conn, incident_id)
+    if incident is None:
+        raise ReassignError(f"no incident {incident_id}")
+    if new_lead not in r.departments:
+        raise ReassignError(f"unknown department {new_lead!r}")
+    if incident.state in CLOSED_STATES:
+        raise ReassignError(f"incident {incident_id} is {incident.state}")
+    if new_lead == incident.lead:
+        raise ReassignError(f"{new_lead} already leads incident {incident_id}")
+    if not reason.strip():
+        raise ReassignError("a reason is required for 改派")
+    return await hooks.reassign(conn, incident_id, new_lead, actor, reason, now, r)

@@ -1,0 +1,183 @@
+"""属地管理、分级负责、谁主管谁负责: picks the lead and supporting departments, with reasons (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from monitor.config.departments import Department
+from monitor.config.responders import Responders
+from monitor.incidents.grades import GRADE_LABELS, is_major
+
+LOCAL_LEVELS = ("district", "county", "town")
+MAX_SUPPORT = 3
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """What is known about the matter: domain, places, severity, words, and any explicit assignment."""
+
+    topic: str | None
+    regions: tuple[str, ...] = ()
+    grade: int = 4
+    text: str = ""
+    department_hint: str | None = None
+    preferred_lead: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """The decision: one lead (主办), the others with their roles, the jurisdiction and every reason."""
+
+    lead: str
+    departments: tuple[tuple[str, str], ...]
+    region: str | None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def supporting(self) -> list[str]:
+        return [d for d, role in self.departments if role == "support"]
+
+
+def jurisdiction(r: Responders, regions: tuple[str, ...], reasons: list[str]) -> str:
+    """One region: the place itself, or the lowest common ancestor when several places are involved."""
+    known = [x for x in dict.fromkeys(regions) if x in r.regions]
+    unknown = [x for x in regions if x not in r.regions]
+    if unknown:
+        reasons.append(f"未知属地已忽略：{'、'.join(unknown)}")
+    if not known:
+        reasons.append(f"属地不明 → 按{r.city.name}处理")
+        return r.city.id
+    chains = {x: [c.id for c in r.region_chain(x)] for x in known}
+    specific = [x for x in known if not any(x in chains[y][1:] for y in known if y != x)]
+    if len(specific) == 1:
+        reasons.append(f"属地：{r.regions[specific[0]].name}")
+        return specific[0]
+    common = [c for c in chains[specific[0]] if all(c in chains[y] for y in specific)]
+    top = common[0] if common else r.city.id
+    names = "、".join(r.regions[x].name for x in specific)
+    reasons.append(f"涉及多个属地（{names}）→ 由上级（{r.regions[top].name}）主管部门牵头")
+    return top
+
+
+def _family(r: Responders, d: Department) -> str:
+    """The top of a department's line of parents within the same domain (区住建局 → 市住建局)."""
+    seen = {d.id}
+    while d.parent and d.parent in r.departments and r.departments[d.parent].kind == "department":
+        d = r.departments[d.parent]
+        if d.id in seen:
+            break
+        seen.add(d.id)
+    return d.id
+
+
+def _scores(r: Responders, req: RouteRequest) -> dict[str, tuple[float, list[str]]]:
+    """Score each owning department: topic 3, the analyser's pick 2, each keyword 1."""
+    out: dict[str, tuple[float, list[str]]] = {}
+    for d in r.departments.values():
+        if d.kind != "department":
+            continue
+        score, why = 0.0, []
+        if req.topic and req.topic in d.topics:
+            score += 3
+            why.append(f"主管领域“{req.topic}”")
+        if req.department_hint == d.id:
+            score += 2
+            why.append("文本分析指向")
+        hits = [k for k in d.keywords if k and k in req.text]
+        if hits:
+            score += len(hits)
+            why.append(f"关键词：{'、'.join(hits[:4])}")
+        if score:
+            out[d.id] = (score, why)
+    return out
+
+
+def _best_member(r: Responders, family: list[str], chain: list[str]) -> str | None:
+    """The family member whose jurisdiction is nearest to the place (most specific)."""
+    best: tuple[int, str] | None = None
+    for dept_id in family:
+        covered = [chain.index(x) for x in r.departments[dept_id].regions if x in chain]
+        if covered and (best is None or min(covered) < best[0]):
+            best = (min(covered), dept_id)
+    return best[1] if best else None
+
+
+def route(r: Responders, req: RouteRequest) -> Route:
+    """Pick the lead (主办), supporting (协办), coordinating and informed departments."""
+    reasons: list[str] = []
+    region = jurisdiction(r, req.regions, reasons)
+    chain = [x.id for x in r.region_chain(region)]
+    desk = r.duty_desk
+    roles: dict[str, str] = {}
+    lead: str | None = None
+    if req.preferred_lead and req.preferred_lead in r.departments:
+        lead = req.preferred_lead
+        reasons.append(f"12345派单指定主办单位：{r.departments[lead].name}")
+    scores = _scores(r, req)
+    families: dict[str, list[str]] = {}
+    for dept_id in scores:
+        families.setdefault(_family(r, r.departments[dept_id]), []).append(dept_id)
+    ranked = sorted(families.items(), key=lambda kv: (-max(scores[d][0] for d in kv[1]), kv[0]))
+    placed = [(fam, _best_member(r, [*members, fam], chain)) for fam, members in ranked]
+    in_place = [(fam, member) for fam, member in placed if member is not None]
+    if lead is None and in_place:
+        fam, lead = in_place[0]
+        why = "；".join(scores.get(lead, scores[families[fam][0]])[1])
+        reasons.append(f"主管部门：{r.departments[lead].name}（{why}）")
+    if lead is None:
+        lead = desk.id
+        missed = "、".join(r.departments[f].name for f, m in placed if m is None)
+        extra = f"（{missed}对该属地无管辖）" if missed else ""
+        reasons.append(f"无法确定主管部门{extra} → {desk.name}总值班兜底，绝不丢弃")
+    lead = _escalate_lead(r, lead, req.grade, reasons, roles)
+    roles = {lead: "lead", **{k: v for k, v in roles.items() if k != lead}}
+    lead_family = _family(r, r.departments[lead])
+    others = [(fam, m) for fam, m in in_place if fam != lead_family and m not in roles]
+    for _, member in others[:MAX_SUPPORT]:
+        if member is not None:
+            roles[member] = "support"
+            reasons.append(
+                f"协办：{r.departments[member].name}（{'；'.join(scores.get(member, (0, []))[1])}）"
+            )
+    _local_support(r, req, lead, roles, reasons)
+    if is_major(req.grade):
+        if desk.id not in roles:
+            roles[desk.id] = "coordinator"
+        for press in r.press_offices:
+            roles.setdefault(press.id, "support")
+        reasons.append(f"{GRADE_LABELS[req.grade]}：{desk.name}统筹协调，新闻办参与权威发布和新闻发布会")
+    return Route(lead, tuple(roles.items()), region, tuple(reasons))
+
+
+def _escalate_lead(r: Responders, lead: str, grade: int, reasons: list[str], roles: dict[str, str]) -> str:
+    """垂直管理 → the higher-level office coordinates; Ⅰ/Ⅱ at a local department → its city department."""
+    d = r.departments[lead]
+    if d.vertical:
+        upper = r.departments.get(d.parent) if d.parent else None
+        upper = upper or r.duty_desk
+        reasons.append(f"{d.name}为垂直管理部门 → 由上级机关{upper.name}协调牵头，{d.name}协办")
+        roles[d.id] = "support"
+        return upper.id
+    if is_major(grade) and d.level in LOCAL_LEVELS and d.parent in r.departments:
+        upper = r.departments[d.parent]
+        reasons.append(f"分级负责：{GRADE_LABELS[grade]}由{upper.name}牵头，{d.name}协办")
+        roles[d.id] = "support"
+        return upper.id
+    return lead
+
+
+def _local_support(
+    r: Responders, req: RouteRequest, lead: str, roles: dict[str, str], reasons: list[str]
+) -> None:
+    """When a higher-level department leads, the lead's local offices for the places involved support."""
+    fam = _family(r, r.departments[lead])
+    for place in dict.fromkeys(req.regions):
+        if place not in r.regions:
+            continue
+        chain = [x.id for x in r.region_chain(place)]
+        for d in r.departments.values():
+            if d.id in roles or d.kind != "department" or _family(r, d) != fam or d.id == fam:
+                continue
+            if any(x in chain for x in d.regions):
+                roles[d.id] = "support"
+                reasons.append(f"属地协办：{d.name}")

@@ -1,0 +1,54 @@
+"""Turns an event's running state into the signals grading and routing read (pure)."""
+
+from __future__ import annotations
+
+from monitor.events.heat import heat_score
+from monitor.events.model import EventState
+from monitor.incidents.grading import Signals
+from monitor.incidents.routing import RouteRequest
+
+MIN_REGION_SHARE = 0.2
+
+
+def event_heat(e: EventState, t: float) -> float:
+    """The heat score grading compares with thresholds, aged to `t`."""
+    return heat_score(e.heat.at_time(max(t, e.heat.at or t)), e.negative_share)
+
+
+def signals_from_event(e: EventState, t: float) -> Signals:
+    return Signals(
+        posts=e.post_count,
+        heat=event_heat(e, t),
+        bursting=e.burst.bursting,
+        negative_share=e.negative_share,
+        channels=tuple(sorted(e.channels)),
+        official_posts=e.official_posts,
+        media_posts=e.media_posts,
+        deaths=e.deaths,
+        injured=e.injured,
+        missing=e.missing,
+        casualty_grade=e.casualty_grade,
+        hazards=tuple(e.hazards),
+        urgent=e.urgent,
+    )
+
+
+def involved_regions(e: EventState) -> tuple[str, ...]:
+    """Regions named by a real share of the posts, most named first (one stray mention is noise)."""
+    total = sum(e.regions.values())
+    if not total:
+        return ()
+    ranked = sorted(e.regions.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(r for r, n in ranked if n / total >= MIN_REGION_SHARE or n == ranked[0][1])
+
+
+def route_request(e: EventState, grade: int, preferred_lead: str | None = None) -> RouteRequest:
+    hint = max(e.departments.items(), key=lambda kv: (kv[1], kv[0]))[0] if e.departments else None
+    return RouteRequest(
+        topic=e.top(e.topics),
+        regions=involved_regions(e),
+        grade=grade,
+        text=e.title,
+        department_hint=hint,
+        preferred_lead=preferred_lead,
+    )

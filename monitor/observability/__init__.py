@@ -1,0 +1,1 @@
+"""Metrics derived from PostgreSQL: gauges refreshed periodically and timeliness facts observed once."""

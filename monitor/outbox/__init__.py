@@ -1,0 +1,1 @@
+"""The notification outbox: routes, rendering, rate limits, retries with fallback, and the sender."""

@@ -1,0 +1,276 @@
+"""The sender: claims outbox rows with a lease, sends them per destination, and records every attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from monitor.channels.base import ChannelError, Destination, Notice, permanent, transient
+from monitor.channels.registry import ChannelSet
+from monitor.clock import Clock
+from monitor.config.responders import Responders
+from monitor.engine import store as engine_store
+from monitor.links import LinkSigner
+from monitor.metrics import Metrics
+from monitor.outbox import store
+from monitor.outbox.render import RenderContext, build_notice, digest
+from monitor.outbox.retry import Failure, RetryPolicy, after_failure
+from monitor.outbox.routes import resolve
+
+log = logging.getLogger(__name__)
+
+_FENCE = "id = $1 AND status = 'sending' AND leased_by = $2 AND attempts = $3"
+
+
+@dataclass
+class _Job:
+    row: Mapping[str, Any]
+    routes: list[Destination]
+    dest: Destination
+    notice: Notice
+
+
+class Sender:
+    """Any number of senders may run; a row is sent by whoever holds its lease."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        responders: Responders,
+        channels: ChannelSet,
+        *,
+        links: LinkSigner | None = None,
+        metrics: Metrics | None = None,
+        env: Mapping[str, str] | None = None,
+        worker_id: str = "",
+        batch: int = 200,
+        lease_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        digest_min: int = 4,
+        concurrency: int = 8,
+        send_timeout: float = 30.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.responders = responders
+        self.channels = channels
+        self.metrics = metrics
+        self.env = dict(os.environ if env is None else env)
+        self.worker_id = worker_id or f"sender:{os.getpid()}:{id(self):x}"
+        self.batch = batch
+        self.lease_s = lease_s
+        self.retry = retry or RetryPolicy()
+        self.digest_min = digest_min
+        self.send_timeout = send_timeout
+        self.rng = rng or random.Random()
+        self.semaphore = asyncio.Semaphore(concurrency)
+        people = {pid: p.name for pid, (_, p) in responders.people.items()}
+        names = {d.id: d.display_name for d in responders.departments.values()}
+        self.ctx = RenderContext(people, names, links)
+
+    async def run_once(self) -> int:
+        """One pass at the injected clock's time (the worker's Job)."""
+        return await self.send_due(self.clock.now())
+
+    async def send_due(self, now: datetime) -> int:
+        """Claim what is due, send grouped by destination, finish each row; returns rows handled."""
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                rows = await store.claim(conn, now, self.lease_s, self.worker_id, self.batch)
+            if not rows:
+                return 0
+            incidents, clocks = await store.context(
+                conn, [r["incident_id"] for r in rows if r["incident_id"]]
+            )
+        groups: dict[str, list[_Job]] = {}
+        for row in rows:
+            routes = resolve(self.responders, row["target"], self.env)
+            if row["route"] >= len(routes):
+                await self._fail_unrouted(row, now)
+                continue
+            dest = routes[row["route"]]
+            incident = incidents.get(row["incident_id"]) if row["incident_id"] else None
+            notice = build_notice(row, incident, clocks.get(row["incident_id"], []), dest, now, self.ctx)
+            groups.setdefault(dest.key, []).append(_Job(row, routes, dest, notice))
+        await asyncio.gather(*(self._send_group(jobs, now) for jobs in groups.values()))
+        return len(rows)
+
+    async def _send_group(self, jobs: list[_Job], now: datetime) -> None:
+        dest = jobs[0].dest
+        merge = len(jobs) >= self.digest_min
+        if dest.rate_per_minute:
+            wanted = 1 if merge else len(jobs)
+            async with self.pool.acquire() as conn:
+                granted = await store.reserve(conn, dest.key, dest.rate_per_minute, wanted, now)
+                if granted == 0:
+                    await self._postpone(conn, jobs, await store.window_reopens(conn, dest.key, now))
+                    return
+            merge = merge or granted < wanted
+        batches = [jobs] if merge and len(jobs) > 1 else [[j] for j in jobs]
+        for batch in batches:
+            await self._send_batch(batch, dest)
+
+    async def _send_batch(self, batch: list[_Job], dest: Destination) -> None:
+        notice = batch[0].notice
+        if len(batch) > 1:
+            notice = digest([j.notice for j in batch], dest, f"digest:{dest.key}:{batch[0].row['id']}")
+        channel = self.channels.get(dest.kind)
+        started_at = self.clock.now()
+        async with self.pool.acquire() as conn:
+            attempt_ids = await store.start_attempts(
+                conn, [(j.row["id"], dest.key, dest.kind) for j in batch], started_at
+            )
+        t0 = self.clock.monotonic()
+        error: ChannelError | None = None
+        try:
+            if channel is None:
+                raise permanent(f"no channel implementation for {dest.kind!r}", "config")
+            async with self.semaphore:
+                await asyncio.wait_for(channel.send(notice, dest), self.send_timeout)
+        except ChannelError as exc:
+            error = exc
+        except TimeoutError:
+            error = transient("send timed out")
+        except Exception as exc:  # a bug in one channel must not stop the others
+            log.exception("channel %s failed unexpectedly", dest.kind)
+            error = transient(f"unexpected {type(exc).__name__}")
+        elapsed = max(0.0, self.clock.monotonic() - t0)
+        await self._finish(batch, dest, error, attempt_ids, elapsed)
+
+    async def _finish(
+        self,
+        batch: Sequence[_Job],
+        dest: Destination,
+        error: ChannelError | None,
+        attempt_ids: Sequence[int],
+        elapsed: float,
+    ) -> None:
+        now = self.clock.now()
+        leader = batch[0].row["id"]
+        entries = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for job, attempt_id in zip(batch, attempt_ids, strict=True):
+                row = job.row
+                fence = (row["id"], self.worker_id, row["attempts"])
+                if error is None:
+                    outcome = "sent"
+                    await conn.execute(
+                        f"""UPDATE outbox SET status = $4, sent_at = $5, sent_via = $6, merged_into = $7,
+                                   lease_until = NULL, last_error = NULL, last_error_kind = NULL
+                            WHERE {_FENCE}""",
+                        *fence,
+                        "sent" if row["id"] == leader else "merged",
+                        now,
+                        dest.key,
+                        leader if len(batch) > 1 else None,
+                    )
+                else:
+                    result = after_failure(
+                        self.retry,
+                        Failure(
+                            retryable=error.retryable,
+                            retry_after=error.retry_after,
+                            route=row["route"],
+                            routes=len(job.routes),
+                            route_attempts=row["route_attempts"] + 1,
+                            failing_since=row["route_failing_since"],
+                            created_at=row["created_at"],
+                        ),
+                        now,
+                        self.rng.random(),
+                    )
+                    outcome = "retry" if error.retryable else "permanent"
+                    if result.status == "failed":
+                        outcome = "failed"
+                    await conn.execute(
+                        f"""UPDATE outbox SET status = $4, route = $5, route_attempts = $6,
+                                   route_failing_since = $7, next_attempt_at = $8, lease_until = NULL,
+                                   last_error = $9, last_error_kind = $10
+                            WHERE {_FENCE}""",
+                        *fence,
+                        result.status,
+                        result.route,
+                        result.route_attempts,
+                        result.failing_since,
+                        result.next_attempt_at,
+                        error.reason[:500],
+                        error.kind,
+                    )
+                await conn.execute(
+                    "UPDATE outbox_attempts SET outcome = $2, error = $3, duration_s = $4 WHERE id = $1",
+                    attempt_id,
+                    outcome,
+                    error.reason[:500] if error else None,
+                    elapsed,
+                )
+                self._count(dest, outcome, row, now)
+                if row["incident_id"] is not None:
+                    entries.append(self._timeline(row, dest, outcome, error, len(batch) > 1, now))
+            await engine_store.timeline_many(conn, entries)
+
+    def _timeline(
+        self,
+        row: Mapping[str, Any],
+        dest: Destination,
+        outcome: str,
+        error: ChannelError | None,
+        merged: bool,
+        now: datetime,
+    ) -> tuple[int, datetime, str, str, Mapping[str, Any]]:
+        detail = {
+            "outbox_id": row["id"],
+            "step_key": row["step_key"],
+            "target": row["target"],
+            "event": row["event"],
+            "channel": dest.kind,
+            "dest": dest.label or dest.key,
+            "outcome": outcome,
+            "error": error.reason[:300] if error else None,
+            "attempt": row["attempts"],
+            "route": row["route"],
+            "digest": merged,
+        }
+        return (int(row["incident_id"]), now, "system", "notification", detail)
+
+    def _count(self, dest: Destination, outcome: str, row: Mapping[str, Any], now: datetime) -> None:
+        if self.metrics is None:
+            return
+        self.metrics.notifications.labels(dest.kind, outcome).inc()
+        if outcome == "sent":
+            age = (now - row["created_at"]).total_seconds()
+            self.metrics.delivery_seconds.labels(dest.kind).observe(max(0.0, age))
+
+    async def _postpone(self, conn: asyncpg.Connection, jobs: Sequence[_Job], until: datetime) -> None:
+        """Rate limited before any request was made: not an attempt, just later."""
+        await conn.executemany(
+            f"""UPDATE outbox SET status = 'pending', next_attempt_at = $4, attempts = attempts - 1,
+                       lease_until = NULL WHERE {_FENCE}""",
+            [(j.row["id"], self.worker_id, j.row["attempts"], until) for j in jobs],
+        )
+
+    async def _fail_unrouted(self, row: Mapping[str, Any], now: datetime) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                f"""UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = $4,
+                           last_error_kind = 'config' WHERE {_FENCE}""",
+                row["id"],
+                self.worker_id,
+                row["attempts"],
+                f"no delivery route for {row['target']} (route {row['route']})",
+            )
+            if row["incident_id"] is not None:
+                dest = Destination(kind="none", key=row["target"])
+                err = permanent("no delivery route", "config")
+                await engine_store.timeline_many(conn, [self._timeline(row, dest, "failed", err, False, now)])
+        if self.metrics is not None:
+            self.metrics.notifications.labels("none", "failed").inc()

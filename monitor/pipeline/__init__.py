@@ -1,0 +1,1 @@
+"""Pipeline stages after ingestion: analysis, then grouping into events and incidents."""

@@ -1,0 +1,143 @@
+"""Analysis stage: claims unanalysed posts, runs the text analyser off the event loop, stores the results."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any, Protocol
+
+import asyncpg
+
+from monitor.clock import Clock
+from monitor.metrics import Metrics
+
+log = logging.getLogger(__name__)
+_POLARITIES = ("negative", "neutral", "positive")
+
+
+class Analyzer(Protocol):
+    """What this stage needs from monitor.text.TextAnalyzer."""
+
+    def analyze(
+        self,
+        text: str,
+        *,
+        region_hint: str | None = None,
+        author_verified_type: int | None = None,
+        hotline_urgency: str | None = None,
+    ) -> Any: ...
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, pydantic models, tuples and sets → JSON-ready dicts and lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "model_dump"):
+        return plain(value.model_dump())
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
+    """One post_analysis row from whatever the analyser returned (attributes as in DESIGN.md §4)."""
+    severity = plain(getattr(result, "severity", None)) or {}
+    polarity = str(getattr(result, "polarity", "neutral"))
+    cg = severity.get("casualty_grade") if isinstance(severity, dict) else None
+    return (
+        post_id,
+        float(getattr(result, "negative", 0.0)),
+        polarity if polarity in _POLARITIES else "neutral",
+        str(getattr(result, "topic", "") or "其他"),
+        float(getattr(result, "topic_score", 0.0) or 0.0),
+        getattr(result, "department", None),
+        getattr(result, "region", None),
+        cg if isinstance(cg, int) else None,
+        severity if isinstance(severity, dict) else {},
+        plain(getattr(result, "explain", None)) or {},
+    )
+
+
+def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
+    """A neutral placeholder, so one bad post never blocks the queue; the error is kept in `explain`."""
+    return (post_id, 0.0, "neutral", "其他", 0.0, None, None, None, {}, {"error": error[:500]})
+
+
+class AnalysisStage:
+    """The `analyse` job: one transaction per batch, claimed with FOR UPDATE SKIP LOCKED."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        analyzer: Analyzer,
+        *,
+        batch_size: int = 500,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.analyzer = analyzer
+        self.batch_size = batch_size
+        self.metrics = metrics
+
+    def _analyse(self, rows: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
+        out = []
+        for r in rows:
+            text = f"{r['title']}\n{r['text']}" if r["title"] else r["text"]
+            extra = r["extra"] if isinstance(r["extra"], dict) else {}
+            urgency = extra.get("urgency") if r["source_kind"] == "hotline" else None
+            try:
+                result = self.analyzer.analyze(
+                    text,
+                    region_hint=r["region_hint"],
+                    author_verified_type=r["author_verified_type"],
+                    hotline_urgency=urgency,
+                )
+                out.append(analysis_row(r["id"], result))
+            except Exception as exc:  # a poison post must not stop the stage
+                log.warning("analysis of post %s failed: %s", r["id"], exc)
+                out.append(failed_row(r["id"], f"{type(exc).__name__}: {exc}"))
+        return out
+
+    async def run_once(self) -> int:
+        """Analyse one batch; returns how many posts were analysed."""
+        now = self.clock.now()
+        started = self.clock.monotonic()
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """SELECT id, title, text, region_hint, author_verified_type, source_kind, extra FROM posts
+                   WHERE analysed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                self.batch_size,
+            )
+            if not rows:
+                return 0
+            results = await asyncio.to_thread(self._analyse, list(rows))
+            columns = list(zip(*results, strict=True))
+            await conn.execute(
+                """INSERT INTO post_analysis (post_id, negative, polarity, topic, topic_score, department,
+                                              region, casualty_grade, severity, explain, analysed_at)
+                   SELECT *, $11 FROM unnest($1::bigint[], $2::real[], $3::text[], $4::text[], $5::real[],
+                                             $6::text[], $7::text[], $8::smallint[], $9::jsonb[],
+                                             $10::jsonb[])
+                   ON CONFLICT (post_id) DO UPDATE SET negative = EXCLUDED.negative,
+                       polarity = EXCLUDED.polarity, topic = EXCLUDED.topic,
+                       topic_score = EXCLUDED.topic_score,
+                       department = EXCLUDED.department, region = EXCLUDED.region,
+                       casualty_grade = EXCLUDED.casualty_grade, severity = EXCLUDED.severity,
+                       explain = EXCLUDED.explain, analysed_at = EXCLUDED.analysed_at""",
+                *[list(c) for c in columns],
+                now,
+            )
+            await conn.execute(
+                "UPDATE posts SET analysed_at = $2 WHERE id = ANY($1::bigint[])", [r["id"] for r in rows], now
+            )
+        if self.metrics is not None:
+            self.metrics.posts_analysed.inc(len(rows))
+            self.metrics.analysis_seconds.observe(max(self.clock.monotonic() - started, 0.0))
+        return len(rows)

@@ -1,0 +1,27 @@
+"""This package's worker jobs (analysis, grouping), built from the composition root's services."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from monitor.pipeline.analyse import AnalysisStage
+from monitor.pipeline.analyzer import LazyAnalyzer
+from monitor.pipeline.group import GroupingStage
+from monitor.worker import Job
+
+if TYPE_CHECKING:
+    from monitor.app import Services
+
+ANALYSE_INTERVAL_S = 1.0
+GROUP_INTERVAL_S = 1.0
+
+
+def pipeline_jobs(services: Services) -> list[Job]:
+    """Analyse new posts, then group analysed ones into events and incidents; both drain while busy."""
+    s = services
+    analyse = AnalysisStage(s.pool, s.clock, LazyAnalyzer(s.responders), metrics=s.metrics)
+    group = GroupingStage(s.pool, s.clock, s.responders, metrics=s.metrics)
+    return [
+        Job("analyse", analyse.run_once, interval=ANALYSE_INTERVAL_S, busy_interval=0.0),
+        Job("group", group.run_once, interval=GROUP_INTERVAL_S, busy_interval=0.0),
+    ]

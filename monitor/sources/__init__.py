@@ -1,0 +1,1 @@
+"""Ingestion: source kinds, fetching, normalising into posts, storing, and the polling engine."""

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: incidents, actions, reference data and the OpenAPI document."""

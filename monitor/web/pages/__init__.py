@@ -1,0 +1,1 @@
+"""The server-rendered console: duty board, incident, department, sources, login and one-click links."""

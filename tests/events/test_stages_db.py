@@ -1,0 +1,143 @@
+"""The analysis and grouping stages against a real PostgreSQL: queues, events, heat series and locking."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+
+import asyncpg
+
+from monitor.clock import FakeClock
+from monitor.config.responders import Responders
+from monitor.pipeline.analyse import AnalysisStage
+from monitor.pipeline.group import GroupingStage
+from tests.events.fakes import RecordingHooks, RuleAnalyzer, insert_post
+
+EXPLOSION = "云江市青石县临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援"
+EXPLOSION_NEWS = "青石县临港化工园区化工厂爆炸事故：消防救援力量已赶赴现场处置，浓烟滚滚"
+WATER = "江北区北湖街道多个小区停水三天了，自来水公司和物业互相推诿，居民生活受到严重影响"
+
+
+async def drain(stage: AnalysisStage | GroupingStage) -> int:
+    total = 0
+    while n := await stage.run_once():
+        total += n
+    return total
+
+
+async def test_analysis_stage_stores_results_and_survives_a_poison_post(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    good = await insert_post(pool, "a1", EXPLOSION + "，死亡3人", clock.now(), author_verified_type=1)
+    bad = await insert_post(pool, "a2", "POISON", clock.now())
+    stage = AnalysisStage(pool, clock, RuleAnalyzer(responders), batch_size=1)
+    assert await drain(stage) == 2
+    rows = {r["post_id"]: r for r in await pool.fetch("SELECT * FROM post_analysis")}
+    assert rows[good]["topic"] == "安全生产/应急" and rows[good]["region"] == "qingshi-lingang"
+    assert rows[good]["severity"]["deaths"] == 3 and rows[good]["severity"]["official_account"] is True
+    assert rows[good]["polarity"] == "negative" and rows[good]["analysed_at"] == clock.now()
+    assert "RuntimeError" in rows[bad]["explain"]["error"]
+    assert await pool.fetchval("SELECT count(*) FROM posts WHERE analysed_at IS NULL") == 0
+    assert await stage.run_once() == 0
+
+
+async def test_two_analysers_share_the_queue_without_double_work(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    for i in range(40):
+        await insert_post(pool, f"q{i}", f"{WATER} {i}", clock.now())
+    a, b = RuleAnalyzer(responders), RuleAnalyzer(responders)
+    stages = [AnalysisStage(pool, clock, x, batch_size=7) for x in (a, b)]
+    await asyncio.gather(*(drain(s) for s in stages))
+    assert a.calls + b.calls == 40
+    assert await pool.fetchval("SELECT count(*) FROM post_analysis") == 40
+
+
+async def _ingest_and_analyse(pool: asyncpg.Pool, clock: FakeClock, responders: Responders) -> dict[str, int]:
+    t = clock.now()
+    ids = {
+        "root": await insert_post(pool, "m1", EXPLOSION, t),
+        "dup": await insert_post(pool, "m2", EXPLOSION + "！！", t + timedelta(minutes=1)),
+        "repost": await insert_post(
+            pool, "m3", "转发微博", t + timedelta(minutes=2), parent_external_id="m1", root_external_id="m1"
+        ),
+        "news": await insert_post(pool, "n1", EXPLOSION_NEWS, t + timedelta(minutes=3), source="news"),
+        "water": await insert_post(pool, "m4", WATER, t + timedelta(minutes=4)),
+    }
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    return ids
+
+
+async def test_grouping_collapses_reposts_duplicates_and_cross_source_reports(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    ids = await _ingest_and_analyse(pool, clock, responders)
+    clock.advance(minutes=5)
+    stage = GroupingStage(pool, clock, responders, hooks=RecordingHooks().hooks())
+    assert await drain(stage) == 5
+    rows = {r["post_id"]: r for r in await pool.fetch("SELECT * FROM event_posts")}
+    event = rows[ids["root"]]["event_id"]
+    assert [rows[ids[k]]["how"] for k in ("root", "dup", "repost", "news")] == [
+        "new",
+        "near_duplicate",
+        "repost",
+        "similar",
+    ]
+    assert {rows[ids[k]]["event_id"] for k in ("root", "dup", "repost", "news")} == {event}
+    assert rows[ids["water"]]["event_id"] != event
+    e = await pool.fetchrow("SELECT * FROM events WHERE id = $1", event)
+    assert e["post_count"] == 4 and e["channels"] == ["news", "weibo"] and e["region"] == "qingshi-lingang"
+    series = await pool.fetch("SELECT * FROM event_heat WHERE event_id = $1 ORDER BY bucket_at", event)
+    assert sum(r["posts"] for r in series) == 4 and series[-1]["heat"] > 0
+    assert await pool.fetchval("SELECT count(*) FROM posts WHERE grouped_at IS NULL") == 0
+    assert await pool.fetchval("SELECT epoch FROM grouping_state") == 1
+
+
+async def test_a_second_worker_rebuilds_its_window_from_the_tables(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    t = clock.now()
+    await insert_post(pool, "m1", EXPLOSION, t)
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    hooks = RecordingHooks().hooks()
+    first, second = (GroupingStage(pool, clock, responders, hooks=hooks) for _ in range(2))
+    await drain(first)
+    await insert_post(pool, "n1", EXPLOSION_NEWS, t + timedelta(minutes=3), source="news")
+    await insert_post(pool, "m2", "转发", t + timedelta(minutes=4), root_external_id="m1")
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    await drain(second)  # never saw the first post in memory: must load it from the tables
+    events = await pool.fetch("SELECT event_id, how FROM event_posts ORDER BY post_id")
+    assert len({r["event_id"] for r in events}) == 1
+    assert [r["how"] for r in events] == ["new", "similar", "repost"]
+
+
+async def test_a_failed_batch_rolls_back_and_forgets_the_memory(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    hooks = RecordingHooks().hooks()
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("engine down")
+
+    stage = GroupingStage(pool, clock, responders, hooks=replace(hooks, opened=broken))
+    await insert_post(pool, "w1", WATER, clock.now())
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    assert await drain(stage) == 1  # the memory is now current (epoch 1)
+    # a death opens an incident, so the broken hook fails the whole batch
+    await insert_post(pool, "m1", EXPLOSION, clock.now())
+    await insert_post(pool, "m2", EXPLOSION + "，死亡1人", clock.now())
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    try:
+        await stage.run_once()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the hook failure must propagate")
+    assert await pool.fetchval("SELECT count(*) FROM events") == 1
+    assert await pool.fetchval("SELECT count(*) FROM posts WHERE grouped_at IS NULL") == 2
+    stage.hooks = hooks
+    assert await drain(stage) == 2
+    counts = [r["post_count"] for r in await pool.fetch("SELECT post_count FROM events ORDER BY id")]
+    assert counts == [1, 2]  # not counted twice from memory left over by the failed batch
+    assert await pool.fetchval("SELECT count(*) FROM incidents") == 1

@@ -1,0 +1,89 @@
+"""Normalisation, terms, and 64-bit simhash near-duplicate detection (Hamming ≤ 3 via four bands)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from monitor.events.simhash import bands, hamming, simhash64, to_signed, to_unsigned
+from monitor.events.text import TermHasher, normalise, terms, text_key
+
+HASH = TermHasher()
+
+
+def fingerprint(text: str) -> int:
+    counts = terms(normalise(text))
+    return simhash64([HASH(t) for t in counts], [float(c) for c in counts.values()])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("转发理由//@人民日报:滨江区化工厂爆炸", "转发理由 滨江区化工厂爆炸"),
+        ("看这里 https://t.cn/A6xyz 好吓人", "看这里   好吓人"),
+        ("@江滨街道办 快来处理[怒][怒]", "快来处理"),
+        ("{%#滨江爆炸#%}现场", "#滨江爆炸# 现场"),
+        ("ＭＵ５７３５ 客机", "mu5735 客机"),
+    ],
+)
+def test_normalise_strips_links_mentions_emoticons_and_repost_markers(raw: str, expected: str) -> None:
+    assert normalise(raw).split() == expected.split()
+
+
+def test_terms_are_cjk_bigrams_and_whole_latin_tokens() -> None:
+    t = terms("东航mu5735坠毁 a")
+    assert t == {"东航": 1, "mu5735": 1, "坠毁": 1}
+    assert terms("爆") == {"爆": 1}
+
+
+def test_term_hash_is_stable_across_processes() -> None:
+    # blake2b, not Python's salted hash(): these values must never change between runs
+    assert TermHasher()("东航") == TermHasher()("东航")
+    assert TermHasher()("东航") != TermHasher()("航东")
+    assert text_key("滨江 爆炸!") == text_key("滨江爆炸")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        (
+            "滨江区临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援",
+            "滨江区临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援！！",
+            True,
+        ),
+        (
+            "滨江区临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援",
+            "江北区北湖街道一小区停水三天，物业和自来水公司互相推诿，居民生活受到严重影响",
+            False,
+        ),
+    ],
+)
+def test_near_duplicates_are_within_three_bits(a: str, b: str, near: bool) -> None:
+    assert (hamming(fingerprint(a), fingerprint(b)) <= 3) is near
+
+
+def test_identical_text_gives_identical_fingerprint_and_empty_gives_zero() -> None:
+    text = "云江市江北区北湖街道自来水发黄已经三天了"
+    assert fingerprint(text) == fingerprint(text)
+    assert simhash64([], []) == 0
+    with pytest.raises(ValueError):
+        simhash64([1], [])
+
+
+def test_any_two_fingerprints_within_three_bits_share_a_band() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        a = rng.getrandbits(64)
+        b = a
+        for bit in rng.sample(range(64), rng.randint(0, 3)):
+            b ^= 1 << bit
+        assert hamming(a, b) <= 3
+        assert any(x == y for x, y in zip(bands(a), bands(b), strict=True))
+
+
+def test_signed_round_trip_for_postgres_bigint() -> None:
+    for value in (0, 1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1):
+        s = to_signed(value)
+        assert -(1 << 63) <= s < 1 << 63
+        assert to_unsigned(s) == value

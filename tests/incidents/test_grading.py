@@ -1,0 +1,114 @@
+"""Grading (pure): thresholds from policy.grading, casualty criteria only raise, every step has a reason."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from monitor.config.policy import GradingPolicy
+from monitor.config.responders import Responders
+from monitor.incidents.grading import Decision, Signals, casualty_grade, grade_event, upgrade_to
+
+QUIET = Signals(posts=1, heat=2.0, negative_share=0.2)
+ANGRY = Signals(posts=5, heat=40.0, negative_share=0.8)
+
+
+def grade(r: Responders, s: Signals, **policy: object) -> Decision:
+    p = r.policy.grading.model_copy(update=policy) if policy else r.policy.grading
+    return grade_event(s, p, r.policy.casualty_criteria)
+
+
+def codes(d: Decision) -> list[str]:
+    return [x.code for x in (*d.open_reasons, *d.reasons)]
+
+
+@pytest.mark.parametrize(
+    ("signals", "opens", "grade_no", "open_code"),
+    [
+        (QUIET, False, 4, None),
+        (ANGRY, True, 4, "open_heat"),
+        (replace(ANGRY, negative_share=0.3), False, 4, None),  # loud but not negative: not an incident
+        (replace(ANGRY, posts=2), False, 4, None),  # below open_min_posts
+        (replace(ANGRY, heat=250.0), True, 3, "open_heat"),
+        (replace(ANGRY, heat=1500.0), True, 2, "open_heat"),
+        (replace(ANGRY, heat=6000.0), True, 1, "open_heat"),
+        (replace(QUIET, posts=4, negative_share=0.7, bursting=True), True, 3, "open_burst"),
+        (replace(QUIET, posts=2, hazards=("爆炸",)), True, 3, "open_hazard"),
+        (replace(QUIET, posts=1, hazards=("爆炸",)), False, 3, None),  # one post alone is not enough
+        (replace(QUIET, posts=1, hazards=("爆炸",), media_posts=1), True, 3, "open_hazard"),
+        (replace(QUIET, posts=1, deaths=1), True, 4, "open_casualties"),
+        (replace(QUIET, posts=1, deaths=3), True, 3, "open_casualties"),
+        (replace(QUIET, posts=1, deaths=12), True, 2, "open_casualties"),
+        (replace(QUIET, posts=1, injured=120), True, 1, "open_casualties"),
+        (replace(QUIET, posts=1, casualty_grade=2), True, 2, "open_casualties"),
+        (replace(ANGRY, channels=("hotline", "news", "weibo")), True, 3, "open_corroborated"),
+    ],
+)
+def test_grade_table(
+    responders: Responders, signals: Signals, opens: bool, grade_no: int, open_code: str | None
+) -> None:
+    d = grade(responders, signals)
+    assert (d.opens, d.grade) == (opens, grade_no)
+    if open_code is not None:
+        assert open_code in codes(d)
+    assert d.reasons, "every decision says why"
+
+
+def test_casualty_grade_can_only_raise(responders: Responders) -> None:
+    hot = replace(ANGRY, heat=6000.0, deaths=1)
+    d = grade(responders, hot)
+    assert d.grade == 1 and "casualties" not in codes(d)
+    d = grade(responders, replace(ANGRY, heat=250.0, deaths=10))
+    assert d.grade == 2 and codes(d)[-1] == "casualties"
+
+
+@pytest.mark.parametrize(
+    ("deaths", "injured", "missing", "expected"),
+    [
+        (0, 0, 0, None),
+        (1, 0, 0, 4),
+        (2, 9, 0, 4),
+        (3, 0, 0, 3),
+        (0, 10, 0, 3),
+        (9, 49, 0, 3),
+        (10, 0, 0, 2),
+        (0, 50, 0, 2),
+        (29, 99, 0, 2),
+        (30, 0, 0, 1),
+        (0, 100, 0, 1),
+        (0, 0, 5, None),
+    ],
+)
+def test_casualty_criteria_boundaries_include_the_number(
+    responders: Responders, deaths: int, injured: int, missing: int, expected: int | None
+) -> None:
+    """国务院令493号: "以上"包括本数, so 3 deaths is 较大 and 10 is 重大."""
+    assert casualty_grade(deaths, injured, missing, responders.policy.casualty_criteria)[0] == expected
+
+
+def test_corroboration_raises_one_grade_but_not_above_its_cap(responders: Responders) -> None:
+    three = ("news", "wechat", "weibo")
+    assert grade(responders, replace(ANGRY, heat=250.0, channels=three)).grade == 2
+    assert grade(responders, replace(ANGRY, heat=1500.0, channels=three)).grade == 2  # cap Ⅱ
+    assert grade(responders, replace(ANGRY, channels=("news", "weibo"))).grade == 4
+    assert grade(responders, replace(ANGRY, channels=three), corroboration_sources=4).grade == 4
+
+
+def test_policy_fields_change_the_outcome(responders: Responders) -> None:
+    assert grade(responders, replace(QUIET, posts=2, hazards=("爆炸",)), hazard_raises_to=None).grade == 4
+    assert grade(responders, replace(QUIET, posts=1, deaths=1), open_on_casualties=False).opens is False
+    assert grade(responders, ANGRY, open_min_heat=100.0).opens is False
+    assert grade(responders, replace(ANGRY, bursting=True), burst_raises_to="II").grade == 2
+
+
+def test_defaults_exist_without_a_grading_section() -> None:
+    p = GradingPolicy()
+    assert p.corroboration_raises_to == "II" and p.hazard_raises_to == "III" and p.open_on_casualties
+
+
+@pytest.mark.parametrize(
+    ("current", "computed", "expected"), [(4, 3, 3), (3, 3, None), (2, 4, None), (3, 1, 1)]
+)
+def test_upgrade_never_downgrades(current: int, computed: int, expected: int | None) -> None:
+    assert upgrade_to(current, Decision(True, computed)) == expected

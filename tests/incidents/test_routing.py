@@ -1,0 +1,114 @@
+"""Routing (pure): 属地管理、分级负责、谁主管谁负责 and every special case, with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from monitor.config.responders import Responders
+from monitor.incidents.routing import Route, RouteRequest, jurisdiction, route
+
+
+def roles(rt: Route) -> dict[str, str]:
+    return dict(rt.departments)
+
+
+def test_region_picks_the_most_specific_owner(responders: Responders) -> None:
+    rt = route(
+        responders, RouteRequest(topic="城乡建设", regions=("binjiang-jiangbin",), text="小区物业不作为")
+    )
+    assert rt.lead == "binjiang-zhujian" and rt.region == "binjiang-jiangbin"
+    assert any("主管部门" in x for x in rt.reasons)
+    elsewhere = route(responders, RouteRequest(topic="城乡建设", regions=("jiangbei",)))
+    assert elsewhere.lead == "zhujian"
+
+
+def test_topic_picks_the_owner(responders: Responders) -> None:
+    for topic, lead in [("环境保护", "shengtai"), ("交通运输", "jiaotong"), ("卫生计生", "weijian")]:
+        assert route(responders, RouteRequest(topic=topic, regions=("jiangbei",))).lead == lead
+
+
+def test_keywords_route_when_the_topic_is_unknown(responders: Responders) -> None:
+    rt = route(responders, RouteRequest(topic="其他", regions=("yunshan",), text="桃溪镇发生山体滑坡"))
+    assert rt.lead == "ziran"
+
+
+def test_several_departments_one_lead_and_supporting(responders: Responders) -> None:
+    req = RouteRequest(topic="安全生产/应急", regions=("qingshi-lingang",), text="化工厂爆炸后河道污染、异味")
+    rt = route(responders, req)
+    assert rt.lead == "yingji"
+    assert roles(rt)["shengtai"] == "support"
+    assert list(roles(rt).values()).count("lead") == 1
+
+
+def test_several_regions_the_higher_level_owner_leads(responders: Responders) -> None:
+    req = RouteRequest(topic="城乡建设", regions=("binjiang-jiangbin", "jiangbei-beihu"), text="物业")
+    rt = route(responders, req)
+    assert rt.lead == "zhujian" and rt.region == "yunjiang"
+    assert roles(rt)["binjiang-zhujian"] == "support"  # the local office still helps
+    assert any("多个属地" in x for x in rt.reasons)
+
+
+def test_a_place_and_its_parent_count_as_one_place(responders: Responders) -> None:
+    reasons: list[str] = []
+    assert (
+        jurisdiction(responders, ("yunjiang", "binjiang", "binjiang-wangjiang"), reasons)
+        == "binjiang-wangjiang"
+    )
+
+
+def test_vertical_department_goes_to_the_higher_level_office(responders: Responders) -> None:
+    rt = route(responders, RouteRequest(topic="气象", regions=("yunshan",), text="暴雨预警"))
+    assert rt.lead == "zhengfuban" and roles(rt)["qixiang"] == "support"
+    assert any("垂直管理" in x for x in rt.reasons)
+
+
+@pytest.mark.parametrize("grade", [1, 2])
+def test_major_grades_add_duty_desk_and_press_office_and_move_up_a_level(
+    responders: Responders, grade: int
+) -> None:
+    rt = route(responders, RouteRequest(topic="城乡建设", regions=("binjiang",), grade=grade, text="小区"))
+    assert rt.lead == "zhujian"  # 分级负责: Ⅰ/Ⅱ is the city department's
+    r = roles(rt)
+    assert r["binjiang-zhujian"] == "support"
+    assert r["zhengfuban"] == "coordinator" and r["xuanchuan"] == "support"
+
+
+@pytest.mark.parametrize("grade", [3, 4])
+def test_ordinary_grades_stay_local_without_the_duty_desk(responders: Responders, grade: int) -> None:
+    rt = route(responders, RouteRequest(topic="城乡建设", regions=("binjiang",), grade=grade))
+    assert rt.lead == "binjiang-zhujian"
+    assert "zhengfuban" not in roles(rt) and "xuanchuan" not in roles(rt)
+
+
+def test_unroutable_goes_to_the_duty_desk_never_dropped(responders: Responders) -> None:
+    rt = route(responders, RouteRequest(topic="其他", regions=("binjiang",), text="今天天气不错"))
+    assert rt.lead == "zhengfuban" and roles(rt) == {"zhengfuban": "lead"}
+    assert any("兜底" in x for x in rt.reasons)
+
+
+def test_owner_without_jurisdiction_there_goes_to_the_duty_desk(responders: Responders) -> None:
+    only_binjiang = responders.departments["binjiang-zhujian"]
+    departments = {k: v for k, v in responders.departments.items() if k not in ("zhujian",)}
+    departments["binjiang-zhujian"] = only_binjiang.model_copy(update={"parent": None})
+    r = replace(responders, departments=departments)
+    rt = route(r, RouteRequest(topic="城乡建设", regions=("jiangbei",)))
+    assert rt.lead == "zhengfuban"
+    assert any("无管辖" in x for x in rt.reasons)
+
+
+def test_unknown_or_missing_region_falls_back_to_the_city(responders: Responders) -> None:
+    rt = route(responders, RouteRequest(topic="环境保护", regions=("atlantis",)))
+    assert rt.region == "yunjiang" and rt.lead == "shengtai"
+    assert any("未知属地" in x for x in rt.reasons) and any("属地不明" in x for x in rt.reasons)
+
+
+def test_12345_handler_unit_is_the_lead_when_given(responders: Responders) -> None:
+    rt = route(responders, RouteRequest(topic="环境保护", regions=("jiangbei",), preferred_lead="shuiwu"))
+    assert rt.lead == "shuiwu" and roles(rt)["shengtai"] == "support"
+
+
+def test_analyser_department_breaks_a_tie_between_keyword_owners(responders: Responders) -> None:
+    req = RouteRequest(topic=None, regions=("jiangbei",), text="停水", department_hint="shuiwu")
+    assert route(responders, req).lead == "shuiwu"
