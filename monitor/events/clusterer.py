@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter, deque
+import heapq
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +19,6 @@ from monitor.events.similarity import (
     decay_factor,
     merge_centroid,
     norm,
-    top_terms,
     weigh,
 )
 from monitor.events.text import TermHasher, normalise, terms, text_key
@@ -32,8 +32,9 @@ class GroupingParams:
     threshold: float = 0.3
     half_life_s: float = 24 * 3600.0
     top_k: int = 48
-    probe_terms: int = 32
-    max_candidates: int = 200
+    probe_terms: int = 32  # the post's heaviest terms find candidates; their cosine is then exact
+    max_postings: int = 100  # a term in more active events than this is a stop-word for now
+    max_candidates: int = 8
     min_simhash_terms: int = 8
     min_similarity_terms: int = 3
     short_threshold: float = 0.6  # few terms make cosine jumpy: short posts need more overlap
@@ -77,7 +78,7 @@ class WindowIndex:
         self.idf = idf or IdfTable()
         self.hasher = TermHasher()
         self.events: dict[int, EventState] = {}
-        self._postings: dict[int, set[int]] = {}
+        self._postings: dict[int, dict[int, float]] = {}
         self._indexed: dict[int, list[int]] = {}
         self._bands: list[dict[int, dict[int, tuple[int, float]]]] = [{} for _ in range(4)]
         self._short: dict[int, tuple[int, float]] = {}
@@ -101,26 +102,25 @@ class WindowIndex:
     # --- the window ----------------------------------------------------------------------------------------
 
     def _reindex(self, e: EventState) -> None:
-        new = list(e.centroid)
+        """Keep the weighted inverted index (term → {event: centroid weight}) in step with the centroid."""
         old = self._indexed.get(e.id, [])
-        if new == old:
-            return
-        for t in set(old) - set(new):
-            bucket = self._postings.get(t)
-            if bucket is not None:
-                bucket.discard(e.id)
-                if not bucket:
-                    del self._postings[t]
-        for t in set(new) - set(old):
-            self._postings.setdefault(t, set()).add(e.id)
-        self._indexed[e.id] = new
+        for t in old:
+            if t not in e.centroid:
+                bucket = self._postings.get(t)
+                if bucket is not None:
+                    bucket.pop(e.id, None)
+                    if not bucket:
+                        del self._postings[t]
+        for t, weight in e.centroid.items():
+            self._postings.setdefault(t, {})[e.id] = weight
+        self._indexed[e.id] = list(e.centroid)
 
     def _forget(self, event_id: int) -> None:
         self.events.pop(event_id, None)
         for t in self._indexed.pop(event_id, []):
             bucket = self._postings.get(t)
             if bucket is not None:
-                bucket.discard(event_id)
+                bucket.pop(event_id, None)
                 if not bucket:
                     del self._postings[t]
 
@@ -178,16 +178,26 @@ class WindowIndex:
         return best
 
     def _most_similar(self, w: Weighted, t: float, short: bool) -> tuple[int, float] | None:
-        probe = top_terms(w.vector, self.params.probe_terms)
-        bar = self.params.short_threshold if short else self.params.threshold
-        shared: Counter[int] = Counter()
-        for term in probe:
-            shared.update(self._postings.get(term, ()))
+        """Dot products through the inverted index, skipping terms so common they say nothing here."""
+        p = self.params
+        bar = p.short_threshold if short else p.threshold
+        dots: dict[int, float] = {}
+        probe = (
+            w.vector
+            if len(w.vector) <= p.probe_terms
+            else dict(heapq.nlargest(p.probe_terms, w.vector.items(), key=lambda kv: kv[1]))
+        )
+        for term, weight in probe.items():
+            bucket = self._postings.get(term)
+            if bucket is None or len(bucket) > p.max_postings:
+                continue
+            for event_id, cw in bucket.items():
+                dots[event_id] = dots.get(event_id, 0.0) + weight * cw
         best: tuple[int, float] | None = None
-        for event_id, _ in shared.most_common(self.params.max_candidates):
+        for event_id, _ in heapq.nlargest(p.max_candidates, dots.items(), key=lambda kv: kv[1]):
             e = self.events[event_id]
             score = cosine(w.vector, e.centroid, e.centroid_norm)
-            score *= decay_factor(t - e.last_seen, self.params.half_life_s)
+            score *= decay_factor(t - e.last_seen, p.half_life_s)
             if score >= bar and (best is None or score > best[1]):
                 best = (event_id, score)
         return best

@@ -92,6 +92,8 @@ class EventState:
     hotline_orders: list[str] = field(default_factory=list)
     heat: Heat = field(default_factory=Heat)
     burst: BurstState = field(default_factory=BurstState)
+    incident_id: int | None = None  # mirrors events.incident_id / events.grade (columns, not state)
+    grade: int | None = None
 
     @property
     def negative_share(self) -> float:
@@ -126,7 +128,15 @@ class EventState:
 
     @classmethod
     def from_row(
-        cls, id: int, first_seen: float, last_seen: float, title: str, post_count: int, state: dict[str, Any]
+        cls,
+        id: int,
+        first_seen: float,
+        last_seen: float,
+        title: str,
+        post_count: int,
+        state: dict[str, Any],
+        incident_id: int | None = None,
+        grade: int | None = None,
     ) -> EventState:
         centroid = {int(t): float(w) for t, w in state.get("centroid", [])}
         heat = state.get("heat") or [0.0, None]
@@ -156,6 +166,8 @@ class EventState:
             hotline_orders=list(state.get("hotline_orders", [])),
             heat=Heat(float(heat[0]), None if heat[1] is None else float(heat[1])),
             burst=BurstState(**state["burst"]) if state.get("burst") else BurstState(),
+            incident_id=incident_id,
+            grade=grade,
         )
         return e
 

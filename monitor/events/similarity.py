@@ -13,6 +13,8 @@ import numpy as np
 DIM_BITS = 18
 DIM = 1 << DIM_BITS  # hashed term space: 256 Ki counters, 1 MiB as float32, whatever the stream size
 
+DECAY_STEP_S = 3600.0
+
 SparseVector = dict[int, float]
 
 
@@ -36,7 +38,7 @@ class IdfTable:
         if self.at is None:
             self.at = t
             return
-        if t <= self.at:
+        if t - self.at < DECAY_STEP_S:  # ageing 1 MiB per post is waste: an hour is little to a week
             return
         f = decay_factor(t - self.at, half_life_s)
         self.df *= np.float32(f)

@@ -22,6 +22,7 @@ class GroupingLock:
 
     epoch: int
     stream_at: float
+    next_event_id: int
 
 
 def _ts(t: float) -> datetime:
@@ -31,9 +32,9 @@ def _ts(t: float) -> datetime:
 async def lock_grouping(conn: asyncpg.Connection) -> GroupingLock | None:
     """Take the grouping lock for this transaction, or None if another worker is grouping right now."""
     row = await conn.fetchrow(
-        "SELECT epoch, stream_at FROM grouping_state WHERE id = 1 FOR UPDATE SKIP LOCKED"
+        "SELECT epoch, stream_at, next_event_id FROM grouping_state WHERE id = 1 FOR UPDATE SKIP LOCKED"
     )
-    return GroupingLock(row["epoch"], row["stream_at"]) if row else None
+    return GroupingLock(row["epoch"], row["stream_at"], row["next_event_id"]) if row else None
 
 
 async def claim_posts(conn: asyncpg.Connection, limit: int) -> list[PostIn]:
@@ -54,8 +55,7 @@ async def load_window(conn: asyncpg.Connection, index: WindowIndex, stream_at: f
     index.stream_t = stream_at
     cutoff = _ts(stream_at - index.params.window_s)
     for r in await conn.fetch(
-        """SELECT id, title, first_seen_at, last_seen_at, post_count, state FROM events
-           WHERE last_seen_at >= $1 ORDER BY last_seen_at""",
+        f"""SELECT {_EVENT_COLUMNS} FROM events WHERE last_seen_at >= $1 ORDER BY last_seen_at""",
         cutoff,
     ):
         index.load_event(_event(r))
@@ -76,6 +76,9 @@ async def load_window(conn: asyncpg.Connection, index: WindowIndex, stream_at: f
     index.sweep()
 
 
+_EVENT_COLUMNS = "id, title, first_seen_at, last_seen_at, post_count, state, incident_id, grade"
+
+
 def _event(r: asyncpg.Record) -> EventState:
     return EventState.from_row(
         r["id"],
@@ -84,13 +87,14 @@ def _event(r: asyncpg.Record) -> EventState:
         r["title"],
         r["post_count"],
         r["state"],
+        r["incident_id"],
+        r["grade"],
     )
 
 
 async def load_events(conn: asyncpg.Connection, ids: list[int]) -> list[EventState]:
     rows = await conn.fetch(
-        """SELECT id, title, first_seen_at, last_seen_at, post_count, state FROM events
-           WHERE id = ANY($1::bigint[])""",
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ANY($1::bigint[])",
         ids,
     )
     return [_event(r) for r in rows]
@@ -110,11 +114,6 @@ async def repost_roots(conn: asyncpg.Connection, posts: list[PostIn]) -> dict[tu
         [k[1] for k in keys],
     )
     return {(r["source_id"], r["external_id"]): r["event_id"] for r in rows}
-
-
-async def allocate_event_ids(conn: asyncpg.Connection, n: int) -> list[int]:
-    rows = await conn.fetch("SELECT nextval('events_id_seq') AS id FROM generate_series(1, $1)", n)
-    return [r["id"] for r in rows]
 
 
 async def save_events(conn: asyncpg.Connection, events: list[EventState], now: datetime) -> None:
@@ -223,25 +222,35 @@ def _latest_heat(e: EventState) -> float:
 
 
 async def save_state(
-    conn: asyncpg.Connection, index: WindowIndex, epoch: int, now: datetime, *, with_df: bool
+    conn: asyncpg.Connection,
+    index: WindowIndex,
+    epoch: int,
+    next_event_id: int,
+    now: datetime,
+    *,
+    with_df: bool,
 ) -> None:
     """Bump the epoch; the document frequencies (1 MiB) are written only every so many batches."""
     if not with_df:
         await conn.execute(
-            "UPDATE grouping_state SET epoch = $1, stream_at = $2, updated_at = $3 WHERE id = 1",
+            """UPDATE grouping_state SET epoch = $1, stream_at = $2, next_event_id = $3, updated_at = $4
+               WHERE id = 1""",
             epoch,
             index.stream_t,
+            next_event_id,
             now,
         )
         return
     await conn.execute(
-        """UPDATE grouping_state
-           SET epoch = $1, docs = $2, df = $3, df_at = $4, stream_at = $5, updated_at = $6 WHERE id = 1""",
+        """UPDATE grouping_state SET epoch = $1, docs = $2, df = $3, df_at = $4, stream_at = $5,
+                  next_event_id = $6, updated_at = $7
+           WHERE id = 1""",
         epoch,
         index.idf.docs,
         index.idf.to_bytes(),
         index.idf.at,
         index.stream_t,
+        next_event_id,
         now,
     )
 

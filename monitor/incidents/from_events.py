@@ -171,7 +171,8 @@ async def apply_events(
     out = Outcome()
     t = now.timestamp()
     g = r.policy.grading
-    existing = await store.incidents_for_events(conn, [e.id for e in events])
+    with_incident = [e.id for e in events if e.incident_id is not None]
+    existing = await store.incidents_for_events(conn, with_incident) if with_incident else {}
     by_event: dict[int, list[Join]] = defaultdict(list)
     for j in joins:
         by_event[j.event_id].append(j)
@@ -181,7 +182,10 @@ async def apply_events(
         batch = [posts[j.post_id] for j in by_event.get(e.id, [])]
         inc = existing.get(e.id)
         if inc is None:
-            inc = await _open(conn, r, hooks, e, d, batch, now, out)
+            if d.opens or any(p.hotline_order_no for p in batch):
+                inc = await _open(conn, r, hooks, e, d, batch, now, out)
+            if inc is not None:
+                e.incident_id = inc.id
             out.grades[e.id] = inc.grade if inc else (d.grade if d.opens else None)
             continue
         new = upgrade_to(inc.grade, d)

@@ -155,67 +155,61 @@ class Sender:
         attempt_ids: Sequence[int],
         elapsed: float,
     ) -> None:
+        """Record the outcome of one request for every row it carried, in one short transaction."""
         now = self.clock.now()
         leader = batch[0].row["id"]
+        sent: list[tuple[Any, ...]] = []
+        failed: list[tuple[Any, ...]] = []
+        attempts: list[tuple[Any, ...]] = []
         entries = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            for job, attempt_id in zip(batch, attempt_ids, strict=True):
-                row = job.row
-                fence = (row["id"], self.worker_id, row["attempts"])
-                if error is None:
-                    outcome = "sent"
-                    await conn.execute(
-                        f"""UPDATE outbox SET status = $4, sent_at = $5, sent_via = $6, merged_into = $7,
-                                   lease_until = NULL, last_error = NULL, last_error_kind = NULL
-                            WHERE {_FENCE}""",
-                        *fence,
-                        "sent" if row["id"] == leader else "merged",
-                        now,
-                        dest.key,
-                        leader if len(batch) > 1 else None,
-                    )
-                else:
-                    result = after_failure(
-                        self.retry,
-                        Failure(
-                            retryable=error.retryable,
-                            retry_after=error.retry_after,
-                            route=row["route"],
-                            routes=len(job.routes),
-                            route_attempts=row["route_attempts"] + 1,
-                            failing_since=row["route_failing_since"],
-                            created_at=row["created_at"],
-                        ),
-                        now,
-                        self.rng.random(),
-                    )
-                    outcome = "retry" if error.retryable else "permanent"
-                    if result.status == "failed":
-                        outcome = "failed"
-                    await conn.execute(
-                        f"""UPDATE outbox SET status = $4, route = $5, route_attempts = $6,
-                                   route_failing_since = $7, next_attempt_at = $8, lease_until = NULL,
-                                   last_error = $9, last_error_kind = $10
-                            WHERE {_FENCE}""",
-                        *fence,
-                        result.status,
-                        result.route,
-                        result.route_attempts,
-                        result.failing_since,
-                        result.next_attempt_at,
-                        error.reason[:500],
-                        error.kind,
-                    )
-                await conn.execute(
-                    "UPDATE outbox_attempts SET outcome = $2, error = $3, duration_s = $4 WHERE id = $1",
-                    attempt_id,
-                    outcome,
-                    error.reason[:500] if error else None,
-                    elapsed,
+        for job, attempt_id in zip(batch, attempt_ids, strict=True):
+            row = job.row
+            fence = (row["id"], self.worker_id, row["attempts"])
+            if error is None:
+                outcome = "sent"
+                status = "sent" if row["id"] == leader else "merged"
+                sent.append((*fence, status, now, dest.key, leader if len(batch) > 1 else None))
+            else:
+                failure = Failure(
+                    retryable=error.retryable,
+                    retry_after=error.retry_after,
+                    route=row["route"],
+                    routes=len(job.routes),
+                    route_attempts=row["route_attempts"] + 1,
+                    failing_since=row["route_failing_since"],
+                    created_at=row["created_at"],
                 )
-                self._count(dest, outcome, row, now)
-                if row["incident_id"] is not None:
-                    entries.append(self._timeline(row, dest, outcome, error, len(batch) > 1, now))
+                result = after_failure(self.retry, failure, now, self.rng.random())
+                outcome = (
+                    "failed" if result.status == "failed" else "retry" if error.retryable else "permanent"
+                )
+                failed.append(
+                    (*fence, result.status, result.route, result.route_attempts, result.failing_since,
+                     result.next_attempt_at, error.reason[:500], error.kind)
+                )  # fmt: skip
+            attempts.append((attempt_id, outcome, error.reason[:500] if error else None, elapsed))
+            self._count(dest, outcome, row, now)
+            if row["incident_id"] is not None:
+                entries.append(self._timeline(row, dest, outcome, error, len(batch) > 1, now))
+        async with self.pool.acquire() as conn, conn.transaction():
+            if sent:
+                await conn.executemany(
+                    f"""UPDATE outbox SET status = $4, sent_at = $5, sent_via = $6, merged_into = $7,
+                               lease_until = NULL, last_error = NULL, last_error_kind = NULL
+                        WHERE {_FENCE}""",
+                    sent,
+                )
+            if failed:
+                await conn.executemany(
+                    f"""UPDATE outbox SET status = $4, route = $5, route_attempts = $6,
+                               route_failing_since = $7, next_attempt_at = $8, lease_until = NULL,
+                               last_error = $9, last_error_kind = $10
+                        WHERE {_FENCE}""",
+                    failed,
+                )
+            await conn.executemany(
+                "UPDATE outbox_attempts SET outcome = $2, error = $3, duration_s = $4 WHERE id = $1", attempts
+            )
             await engine_store.timeline_many(conn, entries)
 
     def _timeline(

@@ -81,19 +81,17 @@ async def start_attempts(
     conn: asyncpg.Connection, items: Sequence[tuple[int, str, str]], now: datetime
 ) -> list[int]:
     """Log attempts before calling the vendor (outcome 'sending' survives a crash as 'unknown')."""
-    ids: list[int] = []
-    for outbox_id, dest_key, channel in items:
-        ids.append(
-            await conn.fetchval(
-                """INSERT INTO outbox_attempts (outbox_id, at, dest_key, channel, outcome)
-                   VALUES ($1, $2, $3, $4, 'sending') RETURNING id""",
-                outbox_id,
-                now,
-                dest_key,
-                channel,
-            )
-        )
-    return ids
+    rows = await conn.fetch(
+        """INSERT INTO outbox_attempts (outbox_id, at, dest_key, channel, outcome)
+           SELECT o, $2, d, c, 'sending' FROM unnest($1::bigint[], $3::text[], $4::text[]) AS x(o, d, c)
+           RETURNING id, outbox_id""",
+        [i[0] for i in items],
+        now,
+        [i[1] for i in items],
+        [i[2] for i in items],
+    )
+    by_row = {r["outbox_id"]: r["id"] for r in rows}
+    return [by_row[i[0]] for i in items]
 
 
 async def purge_slots(conn: asyncpg.Connection, now: datetime) -> None:

@@ -14,6 +14,18 @@ from monitor.db.migrate import migrate
 from monitor.db.pool import connect
 
 
+async def _prepare(dsn: str) -> None:
+    """Migrate; a throwaway database needs no durable commits (a replay that dies is simply rerun)."""
+    conn = await connect(dsn)
+    try:
+        await migrate(conn)
+        await conn.execute("SELECT set_config('synchronous_commit', 'off', false)")
+        name = await conn.fetchval("SELECT current_database()")
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        await conn.close()
+
+
 def with_database(dsn: str, name: str) -> str:
     """The same server with another database name (URL or embedded `?host=` form)."""
     head, sep, query = dsn.partition("?")
@@ -28,11 +40,7 @@ async def fresh_database(database_url: str | None, *, keep: bool = False) -> Asy
         tmp = Path(tempfile.mkdtemp(prefix="yuqing-replay-"))
         server = start_embedded(tmp / "pgdata")
         try:
-            conn = await connect(server.uri)
-            try:
-                await migrate(conn)
-            finally:
-                await conn.close()
+            await _prepare(server.uri)
             yield server.uri
         finally:
             server.stop()
@@ -47,11 +55,7 @@ async def fresh_database(database_url: str | None, *, keep: bool = False) -> Asy
         await admin.close()
     dsn = with_database(database_url, name)
     try:
-        conn = await connect(dsn)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+        await _prepare(dsn)
         yield dsn
     finally:
         if not keep:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,6 +21,7 @@ from monitor.incidents.lifecycle import EngineHooks, engine_hooks
 from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
+INLINE_BELOW = 50
 
 
 def assign_all(
@@ -96,24 +98,27 @@ class GroupingStage:
         missing = sorted({ev for ev in roots.values() if ev not in index.events})
         for e in await store.load_events(conn, missing):
             index.load_event(e)
-        ids = await store.allocate_event_ids(conn, len(posts))
-        it = iter(ids)
-        joins = await asyncio.to_thread(assign_all, index, posts, roots, it)
-        used = len({j.event_id for j in joins if j.how == "new"})
-        if used < len(ids):  # safe: only grouping creates events, and it holds the lock
-            await conn.execute("SELECT setval('events_id_seq', $1, false)", ids[used])
+        ids = itertools.count(lock.next_event_id)  # only grouping creates events, under the lock
+        if len(posts) >= INLINE_BELOW:  # off the event loop; small batches aren't worth a thread hop
+            joins = await asyncio.to_thread(assign_all, index, posts, roots, ids)
+        else:
+            joins = assign_all(index, posts, roots, ids)
+        next_event_id = next(ids)
         touched = {j.event_id: index.events[j.event_id] for j in joins}
         by_id = {p.post_id: p for p in posts}
         await store.save_events(conn, list(touched.values()), now)
         await store.save_joins(conn, joins, by_id, touched, now, self.params.burst.bucket_s)
         hooks = self.hooks or engine_hooks()
         outcome = await apply_events(conn, self.responders, hooks, list(touched.values()), joins, by_id, now)
-        await store.set_grades(conn, outcome.grades)
+        await store.set_grades(conn, {e: g for e, g in outcome.grades.items() if g != touched[e].grade})
+        for event_id, grade in outcome.grades.items():
+            touched[event_id].grade = grade
         index.sweep(keep=set(touched))
         # Document frequencies are a slowly moving statistic: a worker that reloads a snapshot a few
         # batches old weighs terms almost identically, so they are written every `df_every` batches.
         self._batches += 1
-        await store.save_state(conn, index, lock.epoch + 1, now, with_df=self._batches % self.df_every == 1)
+        with_df = self._batches % self.df_every == 1
+        await store.save_state(conn, index, lock.epoch + 1, next_event_id, now, with_df=with_df)
         self.last_outcome = outcome
         self._count(outcome)
         return len(posts), lock.epoch + 1

@@ -18,12 +18,13 @@ from monitor.secrets import SecretError
 from monitor.sources.alerts import apply_alerts, sweep_sources
 from monitor.sources.backoff import SUCCESSES, OutcomeKind, next_delay, parse_retry_after
 from monitor.sources.fetch import Fetcher, FetchLimits, FetchResult, Validators, next_validators
+from monitor.sources.followups import complete_posts
 from monitor.sources.health import Health, after_poll, alerts_for
 from monitor.sources.kinds import ParseContext, ParseFailure, ParseResult, SourceKind, kind_for
 from monitor.sources.leases import Claim, PollRecord, claim_due, finish_poll, renew_lease
 from monitor.sources.pii import pii_salt
 from monitor.sources.registry import SyncReport, sync_sources
-from monitor.sources.store import store_orders, store_posts
+from monitor.sources.store import known_external_ids, store_orders, store_posts
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class PollerSettings:
     queue_lease: timedelta = timedelta(minutes=10)
     lease_margin: timedelta = timedelta(minutes=1)
     sweep_every: timedelta = timedelta(minutes=1)
+    follow_up_budget: int = 5  # extra GETs per poll (Weibo long texts), each behind the per-host gap
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,9 @@ class Poller:
         self._count(source, outcome, new_posts, health, elapsed)
 
     def _poll_bound(self, source: Source) -> timedelta:
-        pages = getattr(source.spec, "pages", 1)
+        pages = getattr(source.spec, "pages", 1) + (
+            self._settings.follow_up_budget if source.kind == "weibo" else 0
+        )
         per_request = source.timeout + source.per_host_min_gap
         # Requests may queue behind the rest of this pass at the per-host gate.
         return (pages + self._settings.max_concurrency) * per_request + self._settings.lease_margin
@@ -200,6 +204,18 @@ class Poller:
             return PollOutcome(failure.kind, failure.detail, first.status, old, first.retry_after)
         except SecretError as exc:  # 12345 caller data but no salt to hash it with
             return PollOutcome("config", str(exc), first.status, old)
+        if result.follow_ups:
+            async with self._pool.acquire() as conn:
+                known = await known_external_ids(conn, source.id, [f.external_id for f in result.follow_ups])
+            result = await complete_posts(
+                self._fetcher,
+                kind,
+                result,
+                headers=requests[0].headers,
+                limits=limits,
+                known=known,
+                budget=self._settings.follow_up_budget,
+            )
         return PollOutcome("ok", "", first.status, validators, None, result, tuple(notes) + result.notes)
 
     async def _record(
@@ -273,18 +289,22 @@ class Poller:
 def _parse_all(
     kind: SourceKind, ctx: ParseContext, fetched: list[FetchResult], notes: list[str]
 ) -> ParseResult:
-    """Parse every fetched page; the first page decides success, later pages only add posts or notes."""
-    first = kind.parse(ctx, fetched[0].body, fetched[0].headers)
-    posts, orders, page_notes = list(first.posts), list(first.orders), list(first.notes)
-    seen = {p.external_id for p in posts}
+    """Parse every fetched page; the first page decides success, later pages only add to it."""
+    merged = kind.parse(ctx, fetched[0].body, fetched[0].headers)
+    seen = {p.external_id for p in merged.posts}
     for page, more in enumerate(fetched[1:], start=2):
         try:
             extra = kind.parse(ctx, more.body, more.headers)
         except ParseFailure as failure:
             notes.append(f"page {page}: {failure.kind} {failure.detail}")
             break
-        posts.extend(p for p in extra.posts if p.external_id not in seen)
-        seen.update(p.external_id for p in extra.posts)
-        orders.extend(extra.orders)
-        page_notes.extend(extra.notes)
-    return ParseResult(tuple(posts), tuple(orders), tuple(page_notes))
+        fresh = tuple(p for p in extra.posts if p.external_id not in seen)
+        fresh_ids = {p.external_id for p in fresh}
+        seen |= fresh_ids
+        merged = ParseResult(
+            posts=merged.posts + fresh,
+            orders=merged.orders + extra.orders,
+            notes=merged.notes + extra.notes,
+            follow_ups=merged.follow_ups + tuple(f for f in extra.follow_ups if f.external_id in fresh_ids),
+        )
+    return merged

@@ -87,6 +87,18 @@ async def store_posts(conn: asyncpg.Connection, posts: Sequence[Post], *, now: d
     return new
 
 
+async def known_external_ids(
+    conn: asyncpg.Connection, source_id: str, external_ids: Sequence[str]
+) -> set[str]:
+    """Which of these posts the source already stored."""
+    rows = await conn.fetch(
+        "SELECT external_id FROM posts WHERE source_id = $1 AND external_id = ANY($2::text[])",
+        source_id,
+        list(external_ids),
+    )
+    return {r["external_id"] for r in rows}
+
+
 async def store_orders(
     conn: asyncpg.Connection,
     orders: Sequence[HotlineOrder],

@@ -155,7 +155,9 @@ def hash_batch(docs: Sequence[tuple[str, Sequence[int]]], spec: FeatureSpec) -> 
     return HashedBatch(rows, cols, values, len(docs))
 
 
-def linear_scores(batch: HashedBatch, weights: npt.NDArray[np.floating], bias: npt.NDArray[np.floating]) -> F32:
+def linear_scores(
+    batch: HashedBatch, weights: npt.NDArray[np.floating], bias: npt.NDArray[np.floating]
+) -> F32:
     """Scores = X · W + b for W of shape (buckets, classes); returns (docs, classes)."""
     n_classes = weights.shape[1]
     contrib = weights[batch.cols].astype(np.float32) * batch.values[:, None]

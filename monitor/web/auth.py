@@ -14,6 +14,7 @@ TOKEN_PREFIX = "yq_"  # noqa: S105 - a prefix that makes tokens recognisable, no
 SESSION_TTL = timedelta(hours=12)
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_FAILURES = 10
+RETENTION = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -190,3 +191,11 @@ async def recent_login_failures(conn: asyncpg.Connection, remote: str, now: date
 
 async def record_login_attempt(conn: asyncpg.Connection, remote: str, now: datetime, ok: bool) -> None:
     await conn.execute("INSERT INTO login_attempts (remote, at, ok) VALUES ($1, $2, $3)", remote, now, ok)
+
+
+async def prune(conn: asyncpg.Connection, now: datetime) -> None:
+    """Forget login attempts, sessions and idempotency keys long past mattering (run at each login)."""
+    cutoff = now - RETENTION
+    await conn.execute("DELETE FROM login_attempts WHERE at < $1", cutoff)
+    await conn.execute("DELETE FROM web_sessions WHERE expires_at < $1 OR revoked_at < $1", cutoff)
+    await conn.execute("DELETE FROM api_idempotency WHERE created_at < $1", cutoff)

@@ -61,8 +61,8 @@ def clock_status(clock: ClockView, now: datetime) -> str:
 
 
 def at_risk(clock: ClockView, now: datetime) -> bool:
-    """An open clock past its 80 % mark or already breached."""
-    return clock_status(clock, now) in ("critical", "breached")
+    """A clock still counting down that is past its 80 % mark or already breached."""
+    return not clock.done and clock_status(clock, now) in ("critical", "breached")
 
 
 def clock_classes(grade: int, status: str) -> str:

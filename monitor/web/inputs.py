@@ -56,7 +56,7 @@ def _csv(value: str) -> list[str]:
 def _grade(value: str) -> int:
     if value in GRADE_NUMBERS:
         return GRADE_NUMBERS[value]
-    if value.isdigit() and 1 <= int(value) <= 4:
+    if value in ("1", "2", "3", "4"):
         return int(value)
     raise _bad(f"grade 取值应为 1–4 或 I–IV，收到 {value!r}", "grade")
 
@@ -73,7 +73,8 @@ def parse_time(value: str, param: str) -> datetime:
 
 
 def _int(value: str, param: str, low: int, high: int) -> int:
-    if not value.strip().isdigit() or not low <= int(value) <= high:
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(digits) <= high:
         raise _bad(f"{param} 应为 {low}–{high} 之间的整数", param)
     return int(value)
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from monitor.web import auth
-from monitor.web.access import principal_for
+from monitor.web.access import Principal, principal_for
 from monitor.web.errors import ApiError, error_for_http
 from monitor.web.keys import PRINCIPAL, SERVICES, SESSION
 from monitor.web.security import SESSION_COOKIE, is_https, security_headers
@@ -108,11 +108,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-def require_principal(request: web.Request) -> web.Request:
-    """Raise 401 unless someone is signed in (returns the request for chaining)."""
-    if PRINCIPAL not in request:
+def require_principal(request: web.Request) -> Principal:
+    """The signed-in person; 401 otherwise (a console page turns that into a redirect to the login form)."""
+    principal: Principal | None = request.get(PRINCIPAL)
+    if principal is None:
         raise ApiError("unauthenticated", "请先登录或提供有效的 API 令牌")
-    return request
+    return principal
 
 
 def check_csrf(request: web.Request, supplied: str | None) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from monitor.config.responders import Responders
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_CSS, GRADE_LABELS, GRADE_NAMES
-from monitor.web.countdown import ClockView, clock_status, most_urgent
+from monitor.web.countdown import ClockView, at_risk, clock_status, most_urgent
 from monitor.web.queries.incidents import IncidentRow
 
 STATE_LABELS: dict[str, str] = {
@@ -118,7 +118,7 @@ def incident_json(r: Responders, row: IncidentRow, clocks: list[ClockView], now:
         "acknowledged_by": d["acknowledged_by"],
         "clocks": [clock_json(c, now) for c in clocks],
         "next_due_at": iso(urgent.due_at) if urgent else None,
-        "at_risk": any(clock_status(c, now) in ("critical", "breached") for c in clocks),
+        "at_risk": any(at_risk(c, now) for c in clocks),
     }
 
 

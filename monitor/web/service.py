@@ -30,14 +30,21 @@ async def visible_incident(conn: asyncpg.Connection, principal: Principal, incid
     return row
 
 
-async def authorise(services: Services, principal: Principal, incident_id: int, action: str) -> IncidentRow:
+async def permitted_incident(
+    conn: asyncpg.Connection, principal: Principal, incident_id: int, action: str
+) -> IncidentRow:
     """404 / 403 unless this person may take `action` on the incident (its state is the engine's call)."""
-    async with services.pool.acquire() as conn:
-        row = await visible_incident(conn, principal, incident_id)
+    row = await visible_incident(conn, principal, incident_id)
     denial = permitted(principal, row.scope(), action)
     if denial is not None:
         raise ApiError(denial.error, denial.message)
     return row
+
+
+async def authorise(services: Services, principal: Principal, incident_id: int, action: str) -> IncidentRow:
+    """`permitted_incident` on a connection of its own, to refuse a request before reading its body."""
+    async with services.pool.acquire() as conn:
+        return await permitted_incident(conn, principal, incident_id, action)
 
 
 def _request_hash(action: str, incident_id: int, evidence: dict[str, Any]) -> str:
@@ -84,10 +91,7 @@ async def perform_action(
             replayed = await _replay(conn, principal, idempotency_key, request_hash)
             if replayed is not None:
                 return replayed
-        row = await visible_incident(conn, principal, incident_id)
-        denial = permitted(principal, row.scope(), action)
-        if denial is not None:
-            raise ApiError(denial.error, denial.message)
+        row = await permitted_incident(conn, principal, incident_id, action)
         if link is not None:
             await use_link(conn, link, now)
         try:

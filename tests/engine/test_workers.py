@@ -56,5 +56,6 @@ async def test_three_workers_match_one_worker_with_no_duplicates(
     # the work really was shared
     senders = await pool.fetchval("SELECT count(DISTINCT leased_by) FROM outbox")
     assert senders >= 2
-    findings = await Auditor(pool, clock).findings(await pool.acquire(), end)
+    async with pool.acquire() as conn:
+        findings = await Auditor(pool, clock).findings(conn, end)
     assert [f for f in findings if f.kind.startswith("clock")] == []

@@ -12,8 +12,11 @@ import pytest
 
 from monitor.clock import SHANGHAI
 from monitor.config.sources import Source
+from monitor.sources.entries import entries_to_posts
+from monitor.sources.fastfeed import fast_entries
 from monitor.sources.kinds import ParseContext, ParseFailure, ParseResult
-from monitor.sources.kinds.feed import FeedKind, read_feed
+from monitor.sources.kinds.feed import FeedKind, _feedparser_entries, read_feed
+from monitor.sources.post import Post
 from tests.sources.conftest import build_sources, rss
 
 NOW = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
@@ -252,3 +255,56 @@ def test_requests_are_conditional_and_carry_the_credential(tmp_path: Path) -> No
     assert request.conditional and request.url == "http://news.example/rss"
     assert request.headers["Authorization"] == "Bearer s3cret"
     assert "yuqing" in request.headers["User-Agent"]
+
+
+ALL_FEEDS = sorted(FEEDS.rglob("*.*ml")) if FEEDS.exists() else []
+
+
+@pytest.mark.parametrize("path", ALL_FEEDS, ids=lambda p: p.name)
+@pytest.mark.parametrize("content_type", ["application/xml", "application/rss+xml; charset=utf-8"])
+def test_the_fast_reader_agrees_with_feedparser(path: Path, content_type: str) -> None:
+    """Wherever the fast reader accepts a corpus document, its posts equal feedparser's exactly."""
+    body = path.read_bytes()
+    fast = fast_entries(body, content_type, "http://base.example/feed")
+    if fast is None:
+        return
+    slow_entries, slow_title, _ = _feedparser_entries(
+        body, {"content-type": content_type, "content-location": "http://base.example/feed"}
+    )
+
+    def key(posts: list[Post]) -> list[tuple[object, ...]]:
+        return [(p.external_id, p.url, p.title, p.text, p.author, p.published_at, p.extra) for p in posts]
+
+    mine = entries_to_posts(fast[0], source_id="s", now=NOW, flavor="news", feed_title=fast[1])
+    theirs = entries_to_posts(slow_entries, source_id="s", now=NOW, flavor="news", feed_title=slow_title)
+    assert (fast[1], key(mine)) == (slow_title, key(theirs))
+
+
+def test_real_world_feeds_take_the_fast_path() -> None:
+    wechat = sorted((FEEDS / "wechat_rss_synthetic_feeds" / "rss").glob("*.xml"))
+    testdata = FEEDS / "miniflux_feed_testdata" / "internal" / "reader" / "parser" / "testdata"
+    real = [*wechat, testdata / "large_rss.xml", testdata / "large_atom.xml", testdata / "urdu_UTF8.xml"]
+    assert all(fast_entries(p.read_bytes(), "application/xml") is not None for p in real)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'<?xml version="1.0" encoding="gb2312"?><rss version="2.0"><channel/></rss>', "application/xml"),
+        (b'<rss version="2.0"><channel/></rss>', "application/xml; charset=big5"),
+        (
+            b'<!DOCTYPE rss [<!ENTITY a "b">]><rss version="2.0"><channel><title>&a;</title></channel></rss>',
+            "",
+        ),
+        (b'<rss version="0.91"><channel/></rss>', ""),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="xhtml">x</title></entry></feed>',
+            "",
+        ),
+        (b'<rss version="2.0"><channel><item><pubDate>someday</pubDate></item></channel></rss>', ""),
+        (b'<rss version="2.0"><channel><item><title>don&#146;t</title></item></channel></rss>', ""),
+        (b'<rss version="2.0"><channel><item><title>unclosed</item></channel></rss>', ""),
+    ],
+)
+def test_the_fast_reader_declines_what_it_does_not_handle_exactly(body: bytes, content_type: str) -> None:
+    assert fast_entries(body, content_type) is None

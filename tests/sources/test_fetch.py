@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 
 import aiohttp
@@ -37,6 +38,12 @@ def feed_app() -> web.Application:
     async def declared_huge(request: web.Request) -> web.Response:
         return web.Response(body=b"y" * (200 * 1024))
 
+    async def bomb(request: web.Request) -> web.Response:
+        body = gzip.compress(b"\0" * (50 << 20), compresslevel=9)  # ~50 KB on the wire, 50 MB inflated
+        return web.Response(
+            body=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/xml"}
+        )
+
     async def hang(request: web.Request) -> web.Response:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
@@ -54,7 +61,7 @@ def feed_app() -> web.Application:
         raise web.HTTPFound("/loop")
 
     app = web.Application()
-    routes = {"/feed": feed, "/huge": huge, "/declared": declared_huge, "/hang": hang}
+    routes = {"/feed": feed, "/huge": huge, "/declared": declared_huge, "/hang": hang, "/bomb": bomb}
     routes |= {"/banned": banned, "/limited": limited, "/redirect": redirect, "/loop": loop}
     for path, handler in routes.items():
         app.router.add_get(path, handler)
@@ -82,6 +89,8 @@ async def test_fifty_megabytes_are_cut_at_the_cap(
     assert time.monotonic() - started < 5
     declared = await Fetcher(http, clock).fetch(Request(f"{base}/declared", {}), LIMITS)
     assert declared.kind == "too_large" and "Content-Length" in declared.detail
+    inflated = await Fetcher(http, clock).fetch(Request(f"{base}/bomb", {}), LIMITS)
+    assert inflated.kind == "too_large"  # the cap counts decompressed bytes
 
 
 async def test_a_hanging_server_is_bounded_by_the_timeout(

@@ -2,102 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
 from monitor.app import Services
 from monitor.clock import FakeClock
 from monitor.config.responders import load_responders
 from monitor.metrics import Metrics
 from monitor.settings import Settings
-from monitor.sources.health import Health
 from monitor.sources.job import poll_job, region_codes
 from monitor.sources.kinds.feed import FeedKind
-from monitor.sources.leases import PollRecord, claim_due, finish_poll
-from tests.sources.conftest import SALT, MakePoller, Serve, build_sources, rss
-
-WEIBO_TIMELINE = (
-    "weibo_api_fixtures/gottaegbert_weiboAPI/getIndex_containerid-1076031669879400__weibo_cards_page2.json"
-)
-NEWS = rss(
-    [("n1", "滨江区暴雨积水", "多条道路积水严重"), ("n2", "桃溪镇停水通知", "明日停水"), ("n3", "三", "三")]
-)
-
-
-class Zoo:
-    """One server with good and bad endpoints, counting what it was asked."""
-
-    def __init__(self, shared_data: Path) -> None:
-        self.hits: Counter[str] = Counter()
-        self.conditional_hits: Counter[str] = Counter()
-        self.weibo = (shared_data / "feeds" / WEIBO_TIMELINE).read_bytes()
-        self.status: dict[str, int] = {}
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/{name:.*}", self.handle)
-        return app
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        self.hits[name] += 1
-        if "If-None-Match" in request.headers:
-            self.conditional_hits[name] += 1
-        if name in self.status:
-            return web.Response(status=self.status[name], text="down", headers={"Retry-After": "7200"})
-        if name == "news.xml":
-            if request.headers.get("If-None-Match") == '"n-1"':
-                return web.Response(status=304, headers={"ETag": '"n-1"'})
-            return web.Response(body=NEWS, content_type="application/rss+xml", headers={"ETag": '"n-1"'})
-        if name == "api/container/getIndex":
-            assert request.query["containerid"] == "1076031669879400"
-            return web.Response(body=self.weibo, content_type="application/json")
-        if name == "wall/api/container/getIndex":
-            return web.json_response({"ok": -100, "url": "https://passport.weibo.cn/signin/welcome"})
-        if name == "hang.xml":
-            await asyncio.Event().wait()
-        if name == "huge.xml":
-            response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
-            await response.prepare(request)
-            try:
-                for _ in range(50):
-                    await response.write(b"<!-- padding -->" * 65536)  # 1 MiB, 50 MB in all
-            except ConnectionError:
-                pass
-            return response
-        if name == "page.html":
-            return web.Response(text="<html><body><h1>欢迎访问</h1></body></html>", content_type="text/html")
-        if name == "banned.xml":
-            return web.Response(status=432, text="")
-        if name == "wechat.xml":
-            return web.json_response({"base_resp": {"ret": 200013, "err_msg": "freq control"}})
-        if name == "broken.xml":
-            return web.Response(body=NEWS, content_type="application/rss+xml")
-        if name == "orders.json":
-            orders = [
-                {"order_no": f"YJ-{i}", "received_at": "2026-06-01 07:00:00", "content": f"第{i}件诉求",
-                 "urgency": "一般", "caller_phone": "13812345678"}
-                for i in range(int(request.query.get("n", "2")))
-            ]  # fmt: skip
-            return web.json_response({"data": {"records": orders}})
-        return web.Response(status=404)
-
-
-@pytest.fixture
-def zoo(shared_data: Path) -> Zoo:
-    return Zoo(shared_data)
-
-
-async def rows(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
-    return {r["id"]: r for r in await pool.fetch("SELECT * FROM sources")}
+from tests.sources.conftest import SALT, MakePoller, Serve, Zoo, build_sources, rows
 
 
 async def test_each_bad_source_fails_alone_while_the_others_ingest(
@@ -180,9 +99,13 @@ async def test_each_bad_source_fails_alone_while_the_others_ingest(
         ("banned", "source_blocked", "critical"),
         ("wechat", "source_blocked", "critical"),
     }
-    assert metrics.polls.labels(kind="feed", outcome="timeout")._value.get() == 1
-    assert metrics.posts_ingested.labels(kind="weibo")._value.get() == 11
-    assert metrics.source_healthy.labels(source="huge", kind="feed")._value.get() == 0
+    sample = metrics.registry.get_sample_value
+    assert sample("yuqing_polls_total", {"kind": "feed", "outcome": "timeout"}) == 1
+    assert sample("yuqing_polls_total", {"kind": "weibo", "outcome": "blocked"}) == 1
+    assert sample("yuqing_posts_ingested_total", {"kind": "weibo"}) == 11
+    assert sample("yuqing_source_healthy", {"source": "huge", "kind": "feed"}) == 0
+    assert sample("yuqing_source_healthy", {"source": "news", "kind": "feed"}) == 1
+    assert sample("yuqing_source_consecutive_failures", {"source": "banned"}) == 1
 
     # Two minutes later only the healthy 1-minute sources are due; the news feed answers 304.
     clock.advance(minutes=2)
@@ -191,86 +114,6 @@ async def test_each_bad_source_fails_alone_while_the_others_ingest(
     assert state["news"]["state"] == "not_modified" and state["news"]["posts_total"] == 3
     assert zoo.conditional_hits["news.xml"] == 1 and zoo.hits["hang.xml"] == 1
     assert await pool.fetchval("SELECT count(*) FROM posts") == 14
-
-
-async def test_two_workers_never_poll_the_same_source(
-    pool: asyncpg.Pool, serve: Serve, make_poller: MakePoller, tmp_path: Path
-) -> None:
-    in_flight: Counter[str] = Counter()
-    peak: Counter[str] = Counter()
-    hits: Counter[str] = Counter()
-    by_worker: Counter[str] = Counter()
-
-    async def handle(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        hits[name] += 1
-        in_flight[name] += 1
-        peak[name] = max(peak[name], in_flight[name])
-        await asyncio.sleep(0.02)  # latency, so the two workers' passes overlap
-        in_flight[name] -= 1
-        return web.Response(body=rss([(name, name, name)]), content_type="application/rss+xml")
-
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    base = await serve(app)
-    sources = build_sources(
-        tmp_path,
-        [{"id": f"s{i}", "kind": "feed", "url": f"{base}/f{i}"} for i in range(24)],
-        per_host_concurrency=8,
-    )
-    workers = [make_poller(sources, worker_id=w, batch_size=3) for w in ("w1", "w2")]
-
-    async def drain(index: int) -> None:
-        while polled := await workers[index].run_once():
-            by_worker[f"w{index + 1}"] += polled
-
-    await asyncio.gather(drain(0), drain(1))
-    assert sum(by_worker.values()) == 24 and min(by_worker.values()) > 0
-    assert set(hits.values()) == {1} and len(hits) == 24
-    assert set(peak.values()) == {1}
-    assert await pool.fetchval("SELECT count(*) FROM sources WHERE polls_total = 1") == 24
-
-
-async def test_claims_skip_rows_locked_by_another_worker(
-    pool: asyncpg.Pool, make_poller: MakePoller, clock: FakeClock, tmp_path: Path
-) -> None:
-    sources = build_sources(
-        tmp_path, [{"id": f"s{i}", "kind": "feed", "url": f"http://x.example/{i}"} for i in range(6)]
-    )
-    await make_poller(sources).sync()
-    ids = [s.id for s in sources]
-    now = clock.now()
-    lease = timedelta(minutes=5)
-    async with pool.acquire() as one, pool.acquire() as two:
-        async with one.transaction():
-            first = await claim_due(one, ids, now=now, lease=lease, worker_id="w1", limit=4)
-            # while w1's transaction still holds its rows, w2 skips them instead of waiting
-            second = await asyncio.wait_for(
-                claim_due(two, ids, now=now, lease=lease, worker_id="w2", limit=4), 5
-            )
-        third = await claim_due(two, ids, now=now, lease=lease, worker_id="w2", limit=4)
-    assert len(first) == 4 and len(second) == 2 and third == []
-    assert not {c.id for c in first} & {c.id for c in second}
-
-
-async def test_an_expired_lease_is_taken_over_and_the_late_worker_does_not_overwrite(
-    pool: asyncpg.Pool, serve: Serve, zoo: Zoo, make_poller: MakePoller, clock: FakeClock, tmp_path: Path
-) -> None:
-    base = await serve(zoo.app())
-    sources = build_sources(tmp_path, [{"id": "news", "kind": "feed", "url": f"{base}/news.xml"}])
-    await make_poller(sources).sync()
-    async with pool.acquire() as conn:
-        (stale,) = await claim_due(
-            conn, ["news"], now=clock.now(), lease=timedelta(minutes=10), worker_id="dead", limit=5
-        )
-    clock.advance(minutes=5)
-    assert await make_poller(sources, worker_id="w2").run_once() == 0  # still leased
-    clock.advance(minutes=6)
-    assert await make_poller(sources, worker_id="w2").run_once() == 1
-    record = PollRecord(Health("failing", 9), None, stale.validators, clock.now(), 0.0, None, 0)
-    async with pool.acquire() as conn:
-        assert not await finish_poll(conn, "news", record, worker_id="dead", now=clock.now())
-    assert (await rows(pool))["news"]["state"] == "ok"
 
 
 async def test_retry_after_and_backoff_decide_the_next_poll(

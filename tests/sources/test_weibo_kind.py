@@ -173,3 +173,17 @@ def test_user_requests_send_the_cookie_from_the_environment(source: Source) -> N
     with pytest.raises(SecretError, match="WEIBO_COOKIE") as missing:
         WeiboKind().build_requests(source, {})
     assert "SUB=abc" not in str(missing.value)
+
+
+def test_a_long_post_asks_for_its_full_text_and_is_completed(shared_data: Path, source: Source) -> None:
+    result = parse(source, GAME.read_bytes())
+    (follow_up,) = result.follow_ups
+    assert follow_up.external_id == "4393264377139656"
+    assert follow_up.url == "https://m.weibo.cn/statuses/extend?id=4393264377139656"
+    preview = next(p for p in result.posts if p.external_id == follow_up.external_id)
+    extend = FIXTURES / "gottaegbert_weiboAPI" / "statuses_extend_id-4383487819465288.json"
+    full = WeiboKind().complete(preview, extend.read_bytes())
+    assert full.text.startswith("😄😆😊") and "\nNature\n" in full.text and "<br" not in full.text
+    assert full.extra["long_text"] is True and "truncated" not in full.extra
+    for junk in (b"not json", b'{"ok": 0}', b'{"ok": 1, "data": {"longTextContent": ""}}', b"[]"):
+        assert WeiboKind().complete(preview, junk) == preview

@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from monitor.app import Services, build_web
 from monitor.clock import FakeClock
 from monitor.config.responders import Responders
+from monitor.links import LinkSigner
 from monitor.metrics import Metrics
 from monitor.settings import Settings
 from monitor.web import auth
-from monitor.links import LinkSigner
 from monitor.web.keys import LINKS, WEB_OPTIONS
 from monitor.web.options import WebOptions
 

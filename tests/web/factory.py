@@ -34,9 +34,9 @@ async def open_incident(
     policy = freeze_policy(responders, grade=grade, kind="opinion", lead=lead, departments=departments)
     async with pool.acquire() as conn, conn.transaction():
         incident_id: int = await conn.fetchval(
-            """INSERT INTO incidents (kind, dedup_key, event_id, title, summary, grade, grade_reasons, topic,
-                                      region, lead_department, route_reasons, policy, first_seen_at, opened_at,
-                                      updated_at)
+            """INSERT INTO incidents (kind, dedup_key, event_id, title, summary, grade, grade_reasons,
+                                      topic, region, lead_department, route_reasons, policy, first_seen_at,
+                                      opened_at, updated_at)
                VALUES ('opinion', $1, $2, $3, $4, $5, $6, '城乡建设', $7, $8, $9, $10, $11, $11, $11)
                RETURNING id""",
             f"test:{next(_seq)}:{title}",
@@ -53,7 +53,8 @@ async def open_incident(
         )
         for dept, role in departments:
             await conn.execute(
-                "INSERT INTO incident_departments (incident_id, department_id, role, added_at) VALUES ($1,$2,$3,$4)",
+                """INSERT INTO incident_departments (incident_id, department_id, role, added_at)
+                   VALUES ($1, $2, $3, $4)""",
                 incident_id,
                 dept,
                 role,
@@ -94,7 +95,8 @@ async def event_with_posts(
     async with pool.acquire() as conn, conn.transaction():
         await ensure_source(conn, "weibo-test", now, kind="weibo", name="微博关键词")
         event_id: int = await conn.fetchval(
-            """INSERT INTO events (title, first_seen_at, last_seen_at, post_count, state, created_at, updated_at)
+            """INSERT INTO events (title, first_seen_at, last_seen_at, post_count, state, created_at,
+                                   updated_at)
                VALUES ('测试事件', $1, $1, $2, '{}'::jsonb, $1, $1) RETURNING id""",
             now,
             len(posts),
@@ -118,16 +120,20 @@ async def event_with_posts(
             }
             names = ", ".join(row)
             marks = ", ".join(f"${n}" for n in range(1, len(row) + 1))
-            post_id = await conn.fetchval(f"INSERT INTO posts ({names}) VALUES ({marks}) RETURNING id", *row.values())
+            post_id = await conn.fetchval(
+                f"INSERT INTO posts ({names}) VALUES ({marks}) RETURNING id", *row.values()
+            )
             await conn.execute(
-                "INSERT INTO event_posts (post_id, event_id, how, score, heat, joined_at) VALUES ($1,$2,'new',1,1,$3)",
+                """INSERT INTO event_posts (post_id, event_id, how, score, heat, joined_at)
+                   VALUES ($1, $2, 'new', 1, 1, $3)""",
                 post_id,
                 event_id,
                 now,
             )
         for i, value in enumerate(heat):
             await conn.execute(
-                """INSERT INTO event_heat (event_id, bucket_at, posts, engagement, negative, influential, heat)
+                """INSERT INTO event_heat (event_id, bucket_at, posts, engagement, negative, influential,
+                                          heat)
                    VALUES ($1, $2, 1, 1, 0.5, 0, $3)""",
                 event_id,
                 now - timedelta(minutes=15 * (len(heat) - i)),

@@ -1,4 +1,4 @@
-"""POST /api/v1/incidents/{id}/<action>: every action authorised, 401, 403, 409 and 400/422, on real PostgreSQL."""
+"""POST /api/v1/incidents/{id}/<action>: each one: ok, 401, 403, 409 and 400/422, on real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from tests.web.factory import open_incident
 VALID = {
     "ack": {},
     "statement": {"url": "https://www.yunjiang.gov.cn/xxgk/1.html", "text": "情况通报"},
-    "press-conference": {"held_at": "2026-06-01T07:00:00+08:00", "place": "市政府新闻发布厅", "url": "https://x.cn/p"},
+    "press-conference": {
+        "held_at": "2026-06-01T07:00:00+08:00",
+        "place": "市政府新闻发布厅",
+        "url": "https://x.cn/p",
+    },
     "respond": {"text": "已回应网民关切"},
     "resolve": {"reason": "处置完毕"},
     "reassign": {"department": "gongan", "reason": "属治安事项"},
@@ -33,14 +37,18 @@ MISSING = {
 @pytest.fixture
 async def gas(pool, responders, clock):
     """A Ⅱ incident led by 住建局 with 公安局 supporting, opened an hour ago."""
-    incident = await open_incident(pool, responders, clock.now(), title="燃气泄漏", grade=2, support=["gongan"])
+    incident = await open_incident(
+        pool, responders, clock.now(), title="燃气泄漏", grade=2, support=["gongan"]
+    )
     clock.advance(hours=1)
     return incident
 
 
 @pytest.fixture
 async def water(pool, responders, clock):
-    return await open_incident(pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei")
+    return await open_incident(
+        pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei"
+    )
 
 
 async def post(client, incident, action, token=None, body=None, headers=None):
@@ -110,9 +118,18 @@ async def test_missing_evidence_is_422(client, gas, token_for, action):
         ("statement", {"url": 42}, 422, "invalid_input"),
         ("statement", {"url": "https://x.cn", "extra": 1}, 422, "invalid_input"),
         ("statement", {"url": "https://x.cn/" + "a" * 3000}, 422, "invalid_input"),
-        ("press-conference", {"held_at": "明天", "place": "发布厅", "url": "https://x.cn"}, 422, "invalid_input"),
-        ("press-conference", {"held_at": "2026-06-09T07:00:00+08:00", "place": "厅", "url": "https://x.cn"}, 422,
-         "invalid_input"),
+        (
+            "press-conference",
+            {"held_at": "明天", "place": "发布厅", "url": "https://x.cn"},
+            422,
+            "invalid_input",
+        ),
+        (
+            "press-conference",
+            {"held_at": "2026-06-09T07:00:00+08:00", "place": "厅", "url": "https://x.cn"},
+            422,
+            "invalid_input",
+        ),
         ("reassign", {"department": "mars", "reason": "x"}, 422, "invalid_input"),
         ("note", ["not", "an", "object"], 400, "bad_request"),
         ("note", "just a string", 400, "bad_request"),
@@ -172,7 +189,7 @@ async def test_supporting_department_may_record_evidence_but_not_resolve(client,
 async def test_reassign_moves_the_incident_out_of_the_heads_sight(client, gas, token_for):
     head = await token_for("zhujian.head")
     assert (await post(client, gas, "reassign", head, VALID["reassign"]))[0] == 200
-    status, body = await post(client, gas, "note", await token_for("gongan.head"), {"text": "已接手"})
+    status, _body = await post(client, gas, "note", await token_for("gongan.head"), {"text": "已接手"})
     assert status == 200
     detail = await (await client.get(f"/api/v1/incidents/{gas}", headers=bearer(head))).json()
     assert detail["lead_department"]["id"] == "gongan"
@@ -210,7 +227,9 @@ async def test_expired_and_revoked_tokens_are_401(client, gas, pool, clock, toke
     from monitor.web import auth
 
     async with pool.acquire() as conn:
-        token_id, token = await auth.create_token(conn, "zhujian.head", clock.now(), clock.now() + timedelta(hours=1))
+        _token_id, token = await auth.create_token(
+            conn, "zhujian.head", clock.now(), clock.now() + timedelta(hours=1)
+        )
     assert (await post(client, gas, "note", token, {"text": "x"}))[0] == 200
     clock.advance(hours=2)
     assert (await post(client, gas, "note", token, {"text": "x"}))[0] == 401

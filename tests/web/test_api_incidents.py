@@ -17,7 +17,13 @@ async def world(pool, responders, clock):
     ids = {
         "gas": await open_incident(pool, responders, now, title="小区燃气泄漏", grade=2, support=["gongan"]),
         "water": await open_incident(
-            pool, responders, now + timedelta(hours=1), title="停水三天", grade=4, lead="shuiwu", region="jiangbei"
+            pool,
+            responders,
+            now + timedelta(hours=1),
+            title="停水三天",
+            grade=4,
+            lead="shuiwu",
+            region="jiangbei",
         ),
         "binjiang": await open_incident(
             pool,
@@ -73,7 +79,7 @@ async def test_city_duty_officer_and_observer_see_everything(client, world, toke
 
 
 async def test_list_is_sorted_by_the_clock_closest_to_breach(client, world, token_for):
-    status, body = await get(client, "/api/v1/incidents", await token_for("zhengfuban.admin"))
+    _status, body = await get(client, "/api/v1/incidents", await token_for("zhengfuban.admin"))
     # Ⅱ: statement due at +5 h; Ⅲ opened at +2 h: response due +50 h; Ⅳ opened at +1 h: due +49 h
     assert [i["id"] for i in body["items"]] == [world["gas"], world["water"], world["binjiang"]]
     first = body["items"][0]
@@ -96,7 +102,7 @@ async def test_filters(client, world, token_for):
     assert await ids(department="gongan") == {world["gas"]}
     assert await ids(region="binjiang") == {world["binjiang"]}  # includes its 街道
     assert await ids(region="jiangbei") == {world["water"]}
-    status, body = await get(client, f"/api/v1/incidents/{world['water']}", token)
+    _status, body = await get(client, f"/api/v1/incidents/{world['water']}", token)
     start = body["opened_at"]
     assert await ids(opened_from=start) == {world["water"], world["binjiang"]}
     assert await ids(opened_to=start) == {world["gas"]}
@@ -105,13 +111,13 @@ async def test_filters(client, world, token_for):
 async def test_at_risk_filter_follows_the_clock(client, world, token_for, clock):
     token = await token_for("zhengfuban.admin")
     status, body = await get(client, "/api/v1/incidents", token, at_risk="true")
-    assert body["items"] == []
+    assert (status, body["items"]) == (200, [])
     clock.advance(hours=1, minutes=1)  # 5 h statement clock: 56 min left < 20 % of 5 h
     status, body = await get(client, "/api/v1/incidents", token, at_risk="true")
     assert [i["id"] for i in body["items"]] == [world["gas"]]
     assert body["items"][0]["clocks"][0]["status"] == "critical"
     clock.advance(hours=1)
-    status, body = await get(client, "/api/v1/incidents", token, at_risk="true")
+    _status, body = await get(client, "/api/v1/incidents", token, at_risk="true")
     assert body["items"][0]["clocks"][0]["status"] == "breached"
 
 
@@ -142,6 +148,8 @@ async def test_pagination(client, world, token_for):
         {"limit": "0"},
         {"limit": "201"},
         {"offset": "-1"},
+        {"offset": "²"},  # a Unicode digit that int() refuses
+        {"grade": "²"},
         {"colour": "red"},
     ],
 )
@@ -152,16 +160,23 @@ async def test_bad_filters_are_400_naming_the_parameter(client, world, token_for
     assert body["details"]["param"] in params
 
 
-async def test_detail_has_posts_heat_departments_clocks_and_actions(client, pool, responders, clock, token_for):
+async def test_detail_has_posts_heat_departments_clocks_and_actions(
+    client, pool, responders, clock, token_for
+):
     event = await event_with_posts(
-        pool, clock.now(), [{"text": "燃气味很重", "author": "业主甲"}, {"title": "标题", "text": "第二条"}], [3, 9]
+        pool,
+        clock.now(),
+        [{"text": "燃气味很重", "author": "业主甲"}, {"title": "标题", "text": "第二条"}],
+        [3, 9],
     )
     incident = await open_incident(pool, responders, clock.now(), title="燃气", grade=2, event_id=event)
     status, body = await get(client, f"/api/v1/incidents/{incident}", await token_for("zhujian.head"))
     assert status == 200
     assert [p["text"] for p in body["posts"]] == ["燃气味很重", "第二条"]
     assert body["posts"][0]["source"] == {"id": "weibo-test", "name": "微博关键词", "kind": "weibo"}
-    assert body["posts"][0]["author"] == "业主甲" and body["posts"][0]["url"].startswith("https://m.weibo.cn/")
+    assert body["posts"][0]["author"] == "业主甲" and body["posts"][0]["url"].startswith(
+        "https://m.weibo.cn/"
+    )
     assert [h["heat"] for h in body["heat"]] == [3.0, 9.0]
     assert body["departments"][0] == {"id": "zhujian", "name": "住建局", "role": "lead", "role_label": "主办"}
     assert [c["kind"] for c in body["clocks"]] == ["statement", "press_conference"]
@@ -178,23 +193,33 @@ async def test_detail_refusals(client, world, token_for):
     assert (status, body["error"]) == (404, "not_found")
     status, body = await get(client, "/api/v1/incidents/99999999999999999999", token)
     assert (status, body["error"]) == (404, "not_found")
-    status, body = await get(client, "/api/v1/incidents/abc", token)
-    assert (status, body["error"]) == (404, "not_found")
+    for odd in ("abc", "²", "-1"):
+        status, body = await get(client, f"/api/v1/incidents/{odd}", token)
+        assert (status, body["error"]) == (404, "not_found"), odd
 
 
 async def test_observer_sees_no_action_buttons(client, world, token_for):
-    status, body = await get(client, f"/api/v1/incidents/{world['gas']}", await token_for("zhengfuban.observer"))
+    status, body = await get(
+        client, f"/api/v1/incidents/{world['gas']}", await token_for("zhengfuban.observer")
+    )
     assert status == 200
     assert body["allowed_actions"] == []
 
 
 async def test_timeline(client, world, token_for):
     token = await token_for("zhujian.head")
-    await client.post(f"/api/v1/incidents/{world['gas']}/note", headers=bearer(token), json={"text": "已派人核查"})
+    await client.post(
+        f"/api/v1/incidents/{world['gas']}/note", headers=bearer(token), json={"text": "已派人核查"}
+    )
     status, body = await get(client, f"/api/v1/incidents/{world['gas']}/timeline", token)
     assert status == 200
     note = body["items"][-1]
-    assert (note["kind"], note["actor"], note["actor_name"], note["kind_label"]) == ("note", "zhujian.head", "高磊", "备注")
+    assert (note["kind"], note["actor"], note["actor_name"], note["kind_label"]) == (
+        "note",
+        "zhujian.head",
+        "高磊",
+        "备注",
+    )
     assert note["note"] == "已派人核查"
     assert body["items"][0]["kind"] == "clocks_started"
     assert (await get(client, f"/api/v1/incidents/{world['gas']}/timeline"))[0] == 401

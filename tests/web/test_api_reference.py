@@ -103,4 +103,10 @@ async def test_openapi_document_is_valid_and_served(client):
     schemathesis.openapi.from_dict(doc).validate()  # against the OpenAPI 3.0 meta-schema
     assert doc["openapi"].startswith("3.")
     codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
-    assert {"wrong_state", "missing_evidence", "not_your_department", "bad_request", "unauthenticated"} <= set(codes)
+    assert {
+        "wrong_state",
+        "missing_evidence",
+        "not_your_department",
+        "bad_request",
+        "unauthenticated",
+    } <= set(codes)

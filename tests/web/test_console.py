@@ -1,4 +1,4 @@
-"""The server-rendered console over HTTP: login, cookies, CSRF, rate limit, headers, pages and form actions."""
+"""The console over HTTP: login, cookies, CSRF, rate limit, headers, pages and form actions."""
 
 from __future__ import annotations
 
@@ -30,8 +30,12 @@ async def login(client, token, headers=None):
 
 @pytest.fixture
 async def gas(pool, responders, clock):
-    event = await event_with_posts(pool, clock.now(), [{"text": HOSTILE, "author": HOSTILE, "title": HOSTILE}])
-    return await open_incident(pool, responders, clock.now(), title="燃气<b>泄漏</b>", grade=2, event_id=event)
+    event = await event_with_posts(
+        pool, clock.now(), [{"text": HOSTILE, "author": HOSTILE, "title": HOSTILE}]
+    )
+    return await open_incident(
+        pool, responders, clock.now(), title="燃气<b>泄漏</b>", grade=2, event_id=event
+    )
 
 
 async def test_pages_redirect_to_login_when_signed_out(client):
@@ -110,7 +114,12 @@ async def test_logout_ends_the_session(client, token_for, pool):
 
 async def test_security_headers_everywhere(client, token_for):
     token = await token_for("zhujian.head")
-    for path, headers in (("/login", {}), ("/api/v1/whoami", bearer(token)), ("/nope", {}), ("/static/app.js", {})):
+    for path, headers in (
+        ("/login", {}),
+        ("/api/v1/whoami", bearer(token)),
+        ("/nope", {}),
+        ("/static/app.js", {}),
+    ):
         response = await client.get(path, headers=headers, allow_redirects=False)
         csp = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
@@ -120,7 +129,7 @@ async def test_security_headers_everywhere(client, token_for):
 
 
 class ScriptAudit(HTMLParser):
-    """Everything in a page that could run script: script tags, on* handlers, javascript: URLs, inline styles."""
+    """What in a page could run script: script tags, on* handlers, javascript: URLs, inline styles."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -131,7 +140,11 @@ class ScriptAudit(HTMLParser):
         if tag == "script":
             self.scripts.append(dict(attrs).get("src"))
         for name, value in attrs:
-            if name.startswith("on") or name == "style" or (value or "").strip().lower().startswith("javascript:"):
+            if (
+                name.startswith("on")
+                or name == "style"
+                or (value or "").strip().lower().startswith("javascript:")
+            ):
                 self.risky.append(f"<{tag} {name}={value!r}>")
 
 
@@ -147,14 +160,21 @@ async def test_pages_have_no_inline_script(client, token_for, gas):
 
 
 async def test_incident_page_escapes_hostile_post_text(client, token_for, gas):
-    html = await (await client.get(f"/incidents/{gas}", headers=bearer(await token_for("zhujian.head")))).text()
+    html = await (
+        await client.get(f"/incidents/{gas}", headers=bearer(await token_for("zhujian.head")))
+    ).text()
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>泄漏</b>" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+        in html
+    )
     assert "燃气&lt;b&gt;泄漏&lt;/b&gt;" in html
 
 
 async def test_incident_page_shows_buttons_allowed_to_the_person(client, token_for, gas):
-    head = await (await client.get(f"/incidents/{gas}", headers=bearer(await token_for("zhujian.head")))).text()
+    head = await (
+        await client.get(f"/incidents/{gas}", headers=bearer(await token_for("zhujian.head")))
+    ).text()
     assert 'data-action="ack"' in head and 'data-action="resolve"' in head
     observer = await client.get(f"/incidents/{gas}", headers=bearer(await token_for("zhengfuban.observer")))
     text = await observer.text()
@@ -179,23 +199,31 @@ async def test_form_actions_need_a_session_csrf_token(client, token_for, gas, po
 async def test_form_refusals_are_shown_on_the_page(client, token_for, gas):
     await login(client, await token_for("zhujian.head"))
     csrf = form_value(await (await client.get(f"/incidents/{gas}")).text(), "_csrf")
-    response = await client.post(f"/incidents/{gas}/actions/statement", data={"_csrf": csrf, "url": "ftp://x"})
+    response = await client.post(
+        f"/incidents/{gas}/actions/statement", data={"_csrf": csrf, "url": "ftp://x"}
+    )
     assert response.status == 422
     assert "url 必须是 http(s)" in await response.text()
     held = {"_csrf": csrf, "held_at": "2026-06-01T07:30", "place": "发布厅"}
     response = await client.post(f"/incidents/{gas}/actions/press-conference", data=held)
     assert response.status == 422 and "缺少必填项" in await response.text()
     held["record"] = "发布会实录"
-    response = await client.post(f"/incidents/{gas}/actions/press-conference", data=held, allow_redirects=False)
+    response = await client.post(
+        f"/incidents/{gas}/actions/press-conference", data=held, allow_redirects=False
+    )
     assert response.status == 303
 
 
 async def test_board_and_rows_fragment(client, token_for, gas, pool, responders, clock):
-    await open_incident(pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei")
+    await open_incident(
+        pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei"
+    )
     token = await token_for("zhengfuban.duty")
     board = await (await client.get("/", headers=bearer(token))).text()
     assert 'data-rows-url="/board/rows"' in board and "停水" in board and "燃气" in board
-    rows = await (await client.get("/board/rows", headers=bearer(token), params={"region": "jiangbei"})).text()
+    rows = await (
+        await client.get("/board/rows", headers=bearer(token), params={"region": "jiangbei"})
+    ).text()
     assert "停水" in rows and "燃气" not in rows and 'data-total="1"' in rows
     bad = await client.get("/board/rows", headers=bearer(token), params={"department": "nope"})
     assert bad.status == 400
@@ -212,7 +240,9 @@ async def test_department_page_and_on_time_record(client, token_for, gas):
     assert re.search(r"<th scope=\"row\">发布权威信息</th><td>1</td><td>1</td>", html)
     other = await client.get("/departments/shuiwu", headers=bearer(token))
     assert other.status == 403
-    assert (await client.get("/departments/shuiwu", headers=bearer(await token_for("zhengfuban.duty")))).status == 200
+    assert (
+        await client.get("/departments/shuiwu", headers=bearer(await token_for("zhengfuban.duty")))
+    ).status == 200
 
 
 async def test_sources_page(client, token_for, pool, clock):
@@ -221,3 +251,14 @@ async def test_sources_page(client, token_for, pool, clock):
                             last_error="HTTP 432 <login wall>")  # fmt: skip
     html = await (await client.get("/sources", headers=bearer(await token_for("zhengfuban.observer")))).text()
     assert "被拦截" in html and "HTTP 432 &lt;login wall&gt;" in html and "<script>alert" not in html
+
+
+async def test_old_login_records_and_sessions_are_pruned(client, token_for, pool, clock):
+    await login(client, "yq_wrong")
+    await login(client, await token_for("zhujian.head"))
+    assert await pool.fetchval("SELECT count(*) FROM login_attempts") == 2
+    clock.advance(days=20)  # the session (12 h) and the attempts are long gone
+    client.session.cookie_jar.clear()
+    await login(client, await token_for("zhujian.head"))
+    assert await pool.fetchval("SELECT count(*) FROM login_attempts") == 1
+    assert await pool.fetchval("SELECT count(*) FROM web_sessions") == 1

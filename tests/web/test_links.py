@@ -56,7 +56,9 @@ async def test_expired_and_forged_links(client, signer, gas, clock):
     path = path_of(signer.link("zhujian.duty", gas, "ack", clock.now()))
     forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     assert (await client.get(forged)).status == 400
-    other = path_of(LinkSigner(b"another-secret", "http://127.0.0.1").link("zhujian.duty", gas, "ack", clock.now()))
+    other = path_of(
+        LinkSigner(b"another-secret", "http://127.0.0.1").link("zhujian.duty", gas, "ack", clock.now())
+    )
     assert (await client.post(other)).status == 400
     clock.advance(hours=25)
     response = await client.post(path)

@@ -75,6 +75,7 @@ CREATE TABLE grouping_state (
     df                   bytea,
     df_at                double precision,
     stream_at            double precision NOT NULL DEFAULT 0,
+    next_event_id        bigint NOT NULL DEFAULT 1,   -- events get ids here, under the lock, without a round trip
     updated_at           timestamptz
 );
 ALTER TABLE grouping_state ALTER COLUMN df SET STORAGE EXTERNAL;  -- already zlib-compressed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from monitor.config.sources import Source
 from monitor.secrets import read_secret
@@ -37,12 +37,21 @@ class ParseContext:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A further GET a parse asks for, such as the full text of a long Weibo post; the poller decides."""
+
+    external_id: str
+    url: str
+
+
+@dataclass(frozen=True)
 class ParseResult:
     """What a parse produced: posts (and, for 12345, the orders behind them) plus notes for the operator."""
 
     posts: tuple[Post, ...] = ()
     orders: tuple[HotlineOrder, ...] = ()
     notes: tuple[str, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
 
 
 class ParseFailure(Exception):
@@ -65,6 +74,15 @@ class SourceKind(Protocol):
 
     def parse(self, ctx: ParseContext, body: bytes, headers: Mapping[str, str]) -> ParseResult:
         """Normalise one downloaded body; raise ParseFailure when it is unusable."""
+        ...
+
+
+@runtime_checkable
+class CompletesPosts(Protocol):
+    """A kind whose follow-ups complete a post (pure: the poller fetched `body`)."""
+
+    def complete(self, post: Post, body: bytes) -> Post:
+        """The post with what the follow-up body adds; unchanged if the body is unusable."""
         ...
 
 

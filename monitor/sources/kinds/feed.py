@@ -15,6 +15,7 @@ from charset_normalizer import from_bytes
 
 from monitor.config.sources import FeedSource, Source
 from monitor.sources.entries import FeedEntry, entries_to_posts
+from monitor.sources.fastfeed import fast_entries
 from monitor.sources.jsonfeed import is_json_feed, json_feed_entries
 from monitor.sources.kinds import ParseContext, ParseFailure, ParseResult, Request, base_headers
 
@@ -55,20 +56,25 @@ class FeedKind:
             raise ParseFailure("blocked", wechat)
         if "json" in content_type or body.lstrip()[:1] in (b"{", b"["):
             return _parse_json(ctx, body, flavor)
-        parsed, notes = read_feed(body, hdrs)
-        if not parsed.get("version") and not parsed.entries:
-            raise ParseFailure("parse_error", _not_a_feed(parsed, content_type))
-        if parsed.get("bozo"):
-            notes.append(f"feed is ill-formed but readable: {_describe(parsed.get('bozo_exception'))}")
-        entries = [_entry(e) for e in parsed.entries]
+        fast = fast_entries(body, content_type, ctx.source.url)
+        if fast is not None:
+            entries, title = fast
+            notes: list[str] = []
+        else:
+            entries, title, notes = _feedparser_entries(body, hdrs)
         posts = entries_to_posts(
-            entries,
-            source_id=ctx.source.id,
-            now=ctx.now,
-            flavor=flavor,
-            feed_title=str(parsed.feed.get("title", "")),
+            entries, source_id=ctx.source.id, now=ctx.now, flavor=flavor, feed_title=title
         )
         return ParseResult(posts=tuple(posts), notes=tuple(notes))
+
+
+def _feedparser_entries(body: bytes, headers: dict[str, str]) -> tuple[list[FeedEntry], str, list[str]]:
+    parsed, notes = read_feed(body, headers)
+    if not parsed.get("version") and not parsed.entries:
+        raise ParseFailure("parse_error", _not_a_feed(parsed, headers.get("content-type", "")))
+    if parsed.get("bozo"):
+        notes.append(f"feed is ill-formed but readable: {_describe(parsed.get('bozo_exception'))}")
+    return [_entry(e) for e in parsed.entries], str(parsed.feed.get("title", "")), notes
 
 
 def read_feed(body: bytes, headers: Mapping[str, str]) -> tuple[Any, list[str]]:

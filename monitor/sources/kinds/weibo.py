@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from monitor.config.sources import Source, WeiboSource
 from monitor.secrets import read_secret
 from monitor.sources.dates import resolve_weibo_date
-from monitor.sources.kinds import ParseContext, ParseFailure, ParseResult, Request, base_headers
+from monitor.sources.kinds import FollowUp, ParseContext, ParseFailure, ParseResult, Request, base_headers
 from monitor.sources.post import Post, parse_count
 from monitor.sources.text import strip_html
 
@@ -59,9 +60,28 @@ class WeiboKind:
         for mblog in iter_mblogs(cards):
             for post in mblog_posts(mblog, ctx):
                 posts.setdefault(post.external_id, post)
-        if any(p.extra.get("truncated") for p in posts.values()):
-            notes.append("some posts are long texts; only their preview was stored")
-        return ParseResult(posts=tuple(posts.values()), notes=tuple(notes))
+        base = ctx.source.spec.base_url.rstrip("/") if isinstance(ctx.source.spec, WeiboSource) else ""
+        follow_ups = tuple(
+            FollowUp(p.external_id, f"{base}/statuses/extend?id={p.external_id}")
+            for p in posts.values()
+            if p.extra.get("truncated")
+        )
+        return ParseResult(posts=tuple(posts.values()), notes=tuple(notes), follow_ups=follow_ups)
+
+    def complete(self, post: Post, body: bytes) -> Post:
+        """The full text of a long post from `statuses/extend`; the preview stays if it is unusable."""
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return post
+        if not isinstance(document, dict) or document.get("ok") != 1:
+            return post
+        data = document.get("data")
+        text = data.get("longTextContent") if isinstance(data, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return post
+        extra = {k: v for k, v in post.extra.items() if k != "truncated"} | {"long_text": True}
+        return replace(post, text=strip_html(text), extra=extra)
 
 
 def getindex_url(spec: WeiboSource, page: int = 1) -> str:

@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from monitor.web.api.common import incident_id, json_body, ok, principal
+from monitor.web.api.common import incident_id, json_body, ok
 from monitor.web.errors import ApiError
 from monitor.web.inputs import parse_action
 from monitor.web.keys import SERVICES, SESSION
-from monitor.web.middlewares import check_csrf
+from monitor.web.middlewares import check_csrf, require_principal
 from monitor.web.service import authorise, perform_action
 
 # URL segment → action name as the engine knows it.
@@ -39,7 +39,7 @@ def idempotency_key(request: web.Request) -> str | None:
 
 def action_handler(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        who = principal(request)
+        who = require_principal(request)
         if SESSION in request:  # the console's own scripts calling the API with the session cookie
             check_csrf(request, request.headers.get("X-CSRF-Token"))
         services = request.app[SERVICES]

@@ -7,23 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from monitor.web.access import Principal
 from monitor.web.errors import ApiError
-from monitor.web.keys import PRINCIPAL
-from monitor.web.middlewares import require_principal
 
 MAX_BIGINT = 2**63 - 1
-
-
-def principal(request: web.Request) -> Principal:
-    """The signed-in person, or a 401."""
-    return require_principal(request)[PRINCIPAL]
 
 
 def incident_id(request: web.Request) -> int:
     """The `{id}` path segment as a database id (anything out of range simply does not exist)."""
     raw = request.match_info["id"]
-    if not raw.isdigit() or int(raw) > MAX_BIGINT:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_BIGINT:
         raise ApiError("not_found", f"事件 {raw} 不存在")
     return int(raw)
 

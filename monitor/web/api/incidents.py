@@ -9,10 +9,11 @@ from aiohttp import web
 
 from monitor.config.responders import Responders
 from monitor.web.access import Principal, allowed_actions, visibility
-from monitor.web.api.common import incident_id, ok, principal
+from monitor.web.api.common import incident_id, ok
 from monitor.web.countdown import ClockView
 from monitor.web.inputs import IncidentFilter, parse_filter
 from monitor.web.keys import SERVICES, WEB_OPTIONS
+from monitor.web.middlewares import require_principal
 from monitor.web.present import incident_json, iso, reasons
 from monitor.web.queries import evidence
 from monitor.web.queries.clocks import clocks_for
@@ -62,7 +63,7 @@ async def page_of_incidents(
 
 
 async def list_handler(request: web.Request) -> web.Response:
-    who = principal(request)
+    who = require_principal(request)
     f = filter_from(request)
     loaded, total = await page_of_incidents(request, who, f)
     items = [item.data for item in loaded]
@@ -101,7 +102,7 @@ async def incident_detail(request: web.Request, who: Principal, row: IncidentRow
 
 
 async def detail_handler(request: web.Request) -> web.Response:
-    who = principal(request)
+    who = require_principal(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as conn:
         row = await visible_incident(conn, who, incident_id(request))
@@ -109,7 +110,7 @@ async def detail_handler(request: web.Request) -> web.Response:
 
 
 async def timeline_handler(request: web.Request) -> web.Response:
-    who = principal(request)
+    who = require_principal(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as conn:
         row = await visible_incident(conn, who, incident_id(request))

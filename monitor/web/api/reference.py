@@ -12,8 +12,9 @@ from aiohttp import web
 from monitor.config.responders import Responders
 from monitor.config.sources import Source
 from monitor.web.access import Principal, visibility
-from monitor.web.api.common import ok, principal
+from monitor.web.api.common import ok
 from monitor.web.keys import SERVICES
+from monitor.web.middlewares import require_principal
 from monitor.web.openapi import openapi_document
 from monitor.web.present import iso
 from monitor.web.queries.sources import source_health
@@ -133,16 +134,16 @@ def whoami_json(p: Principal) -> dict[str, Any]:
 
 
 async def whoami_handler(request: web.Request) -> web.Response:
-    return ok(whoami_json(principal(request)))
+    return ok(whoami_json(require_principal(request)))
 
 
 async def departments_handler(request: web.Request) -> web.Response:
-    principal(request)
+    require_principal(request)
     return ok({"items": departments_json(request.app[SERVICES].responders)})
 
 
 async def sources_handler(request: web.Request) -> web.Response:
-    principal(request)
+    require_principal(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as conn:
         rows = await source_health(conn)

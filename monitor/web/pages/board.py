@@ -9,7 +9,8 @@ from monitor.web.errors import ApiError
 from monitor.web.html import Html
 from monitor.web.inputs import ACTIVE_STATES, MAX_LIMIT, IncidentFilter
 from monitor.web.keys import SERVICES, WEB_OPTIONS
-from monitor.web.pages.common import html_page, signed_in
+from monitor.web.middlewares import require_principal
+from monitor.web.pages.common import html_page
 from monitor.web.views.board import board_page, board_rows
 
 
@@ -26,7 +27,7 @@ def board_filter(request: web.Request) -> IncidentFilter:
 
 
 async def _rows(request: web.Request) -> Html:
-    who = signed_in(request)
+    who = require_principal(request)
     f = board_filter(request)
     loaded, total = await page_of_incidents(request, who, f)
     return board_rows([(item.data, item.clocks) for item in loaded], total, request.app[SERVICES].clock.now())

@@ -15,7 +15,7 @@ from monitor.web.views.layout import page
 
 def signed_in(request: web.Request) -> Principal:
     """The person, or 401 (which the error middleware turns into a redirect to the login page)."""
-    return require_principal(request)[PRINCIPAL]
+    return require_principal(request)
 
 
 def csrf_token(request: web.Request) -> str:

@@ -12,7 +12,8 @@ from monitor.web.api.incidents import page_of_incidents
 from monitor.web.errors import ApiError
 from monitor.web.inputs import MAX_LIMIT, IncidentFilter
 from monitor.web.keys import SERVICES
-from monitor.web.pages.common import html_page, signed_in
+from monitor.web.middlewares import require_principal
+from monitor.web.pages.common import html_page
 from monitor.web.queries.departments import on_time_record
 from monitor.web.views.department import department_page
 
@@ -28,12 +29,12 @@ def can_view_department(p: Principal, r: Responders, department_id: str) -> bool
 
 
 async def own_department_handler(request: web.Request) -> web.Response:
-    who = signed_in(request)
+    who = require_principal(request)
     raise web.HTTPSeeOther(f"/departments/{who.department_id}")
 
 
 async def department_handler(request: web.Request) -> web.Response:
-    who = signed_in(request)
+    who = require_principal(request)
     services = request.app[SERVICES]
     r = services.responders
     department_id = request.match_info["id"]

@@ -10,7 +10,8 @@ from monitor.web.errors import ApiError
 from monitor.web.html import Html
 from monitor.web.inputs import parse_action
 from monitor.web.keys import SERVICES
-from monitor.web.pages.common import checked_form, csrf_token, html_page, signed_in
+from monitor.web.middlewares import require_principal
+from monitor.web.pages.common import checked_form, csrf_token, html_page
 from monitor.web.present import ACTION_LABELS
 from monitor.web.queries.incidents import timeline
 from monitor.web.service import authorise, perform_action, visible_incident
@@ -32,7 +33,7 @@ def done_message(action: str | None) -> str | None:
 async def render_incident(
     request: web.Request, target: int, notice: Html, *, status: int = 200
 ) -> web.Response:
-    who = signed_in(request)
+    who = require_principal(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as conn:
         row = await visible_incident(conn, who, target)
@@ -55,7 +56,7 @@ async def incident_handler(request: web.Request) -> web.Response:
 
 async def action_handler(request: web.Request) -> web.StreamResponse:
     """POST from an action form: on success redirect back (PRG); on refusal show the page with the reason."""
-    who = signed_in(request)
+    who = require_principal(request)
     target = incident_id(request)
     action = _SEGMENT_ACTIONS.get(request.match_info["action"])
     if action is None:

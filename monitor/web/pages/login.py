@@ -59,6 +59,7 @@ async def login_post(request: web.Request) -> web.Response:
         owner = await auth.token_owner(conn, token, now) if token else None
         principal = principal_for(services.responders, owner[1]) if owner else None
         await auth.record_login_attempt(conn, remote, now, ok=principal is not None)
+        await auth.prune(conn, now)
         if owner is None or principal is None:
             return _login_page(request, cookie_csrf, next_path, "令牌无效、已过期或已吊销。", 401)
         expires = await auth.token_expiry(conn, owner[0])

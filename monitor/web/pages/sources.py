@@ -6,13 +6,14 @@ from aiohttp import web
 
 from monitor.web.api.reference import sources_json
 from monitor.web.keys import SERVICES
-from monitor.web.pages.common import html_page, signed_in
+from monitor.web.middlewares import require_principal
+from monitor.web.pages.common import html_page
 from monitor.web.queries.sources import source_health
 from monitor.web.views.sources import sources_page
 
 
 async def sources_handler(request: web.Request) -> web.Response:
-    signed_in(request)
+    require_principal(request)
     services = request.app[SERVICES]
     async with services.pool.acquire() as conn:
         rows = await source_health(conn)

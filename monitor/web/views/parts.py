@@ -31,7 +31,7 @@ def number(value: int | None) -> str:
 
 def grade_badge(item: dict[str, Any]) -> Html:
     return render(
-        '<span class="badge grade-{css}" title="{colour}色预警">{label}</span>',
+        '<span class="badge grade-{css}" title="{colour}色预警">{label} · {colour}</span>',
         css=item["grade_css"],
         colour=item["grade_colour"],
         label=item["grade_label"],

@@ -1,0 +1,140 @@
+"""The sender against a DingTalk look-alike: rate limit and digests, retries with backoff, fallback, failure."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import asyncpg
+import pytest
+
+from monitor.channels.capture import CaptureChannel
+from monitor.channels.dingtalk import DingTalkChannel
+from monitor.channels.registry import KINDS, ChannelSet
+from monitor.clock import FakeClock
+from monitor.config.responders import Responders
+from monitor.engine import store
+from monitor.engine.auditor import Auditor
+from monitor.engine.tick import Engine
+from monitor.links import LinkSigner
+from monitor.outbox.sender import Sender
+from tests.channels.fakes import FakeDingTalk, serve
+from tests.engine.helpers import open_incident
+
+GROUP = "channel:yingji/group"
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def sender_for(pool, clock, responders, session, base: str, fake: FakeDingTalk, **kw) -> tuple[Sender, CaptureChannel]:  # type: ignore[no-untyped-def]
+    capture = CaptureChannel(clock, pool)
+    channels = {kind: capture for kind in KINDS}
+    channels["dingtalk"] = DingTalkChannel(session, clock)  # type: ignore[assignment]
+    env = {"YQ_YINGJI_DINGTALK_URL": f"{base}/robot/send?access_token={fake.token}",
+           "YQ_YINGJI_DINGTALK_SECRET": fake.secret or ""}
+    links = LinkSigner(b"s", "https://yq.example")
+    sender = Sender(pool, clock, responders, ChannelSet(channels), links=links, env=env, worker_id="t", **kw)
+    return sender, capture
+
+
+async def flood(pool: asyncpg.Pool, iid: int, n: int, clock: FakeClock) -> None:
+    rows = [store.OutboxRow(f"test:{iid}:{i}", GROUP, "page", iid, {"event": "page", "reason": "opened"})
+            for i in range(n)]
+    async with pool.acquire() as conn:
+        await conn.execute("DELETE FROM outbox")
+        await store.queue(conn, rows, clock.now())
+
+
+async def test_rate_limit_and_digest(pool, clock: FakeClock, responders: Responders, session) -> None:
+    fake = FakeDingTalk(clock)
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=2)
+    async with serve(fake.app()) as base:
+        # storm: many messages for one robot at once become one digest
+        await flood(pool, iid, 30, clock)
+        sender, _ = sender_for(pool, clock, responders, session, base, fake)
+        assert await sender.send_due(clock.now()) == 30
+        assert fake.requests == 1 and "汇总：30条待处理通知" in fake.received[0]["actionCard"]["text"]
+        statuses = [r["status"] for r in await pool.fetch("SELECT status FROM outbox ORDER BY id")]
+        assert statuses.count("sent") == 1 and statuses.count("merged") == 29
+
+        # without digests: 20 a minute, the rest wait for the window, then go merged
+        clock.advance(120)
+        fake.received.clear()
+        fake.received_at.clear()
+        await flood(pool, iid, 25, clock)
+        sender, _ = sender_for(pool, clock, responders, session, base, fake, digest_min=1000)
+        await sender.send_due(clock.now())
+        assert len(fake.received) == 20
+        waiting = await pool.fetch("SELECT next_attempt_at, attempts FROM outbox WHERE status = 'pending'")
+        assert len(waiting) == 5 and all(r["attempts"] == 0 for r in waiting)
+        assert await sender.send_due(clock.now() + timedelta(seconds=30)) == 0
+        clock.advance(60)
+        await sender.send_due(clock.now())
+        assert len(fake.received) == 21  # the last five merged into one message
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'merged')") == 0
+
+
+async def test_transient_failure_backs_off_with_jitter(pool, clock: FakeClock, responders: Responders, session) -> None:
+    fake = FakeDingTalk(clock, down_until=clock.now() + timedelta(hours=1))
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=3)
+        await conn.execute("DELETE FROM outbox WHERE target <> $1", GROUP)
+    async with serve(fake.app()) as base:
+        sender, _ = sender_for(pool, clock, responders, session, base, fake)
+        await sender.send_due(clock.now())
+        row = await pool.fetchrow("SELECT * FROM outbox")
+        assert row["status"] == "pending" and row["route"] == 0 and row["last_error_kind"] == "transient"
+        wait = (row["next_attempt_at"] - clock.now()).total_seconds()
+        assert 2.5 <= wait <= 5.0
+        clock.set(row["next_attempt_at"])
+        await sender.send_due(clock.now())
+        row = await pool.fetchrow("SELECT * FROM outbox")
+        assert 5.0 <= (row["next_attempt_at"] - clock.now()).total_seconds() <= 10.0
+    attempts = await pool.fetch(
+        "SELECT outcome FROM outbox_attempts ORDER BY id"
+    )
+    assert [a["outcome"] for a in attempts] == ["retry", "retry"]
+    notes = await pool.fetch("SELECT detail FROM timeline WHERE incident_id = $1 AND kind = 'notification'", iid)
+    assert [n["detail"]["outcome"] for n in notes] == ["retry", "retry"]
+
+
+async def test_permanent_failure_falls_back_at_once(pool, clock: FakeClock, responders: Responders, session) -> None:
+    fake = FakeDingTalk(clock, secret="SECthe-real-one")
+    async with pool.acquire() as conn:
+        await open_incident(conn, responders, clock.now(), grade=3)
+        await conn.execute("DELETE FROM outbox WHERE target <> $1", GROUP)
+    async with serve(fake.app()) as base:
+        sender, capture = sender_for(pool, clock, responders, session, base, fake)
+        sender.env["YQ_YINGJI_DINGTALK_SECRET"] = "SECstale"  # rotated at DingTalk, not here → 310000
+        await sender.send_due(clock.now())
+        row = await pool.fetchrow("SELECT * FROM outbox")
+        assert row["route"] == 1 and row["status"] == "pending" and "310000" in row["last_error"]
+        await sender.send_due(clock.now())
+    row = await pool.fetchrow("SELECT * FROM outbox")
+    assert row["status"] == "sent" and row["sent_via"] == "channel:yingji/mail"  # the group's `fallback`
+    assert capture.captured[-1].kind == "email"
+
+
+async def test_unroutable_fails_and_the_duty_desk_hears(pool, clock: FakeClock, responders: Responders, session) -> None:
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=3)
+        await conn.execute("DELETE FROM outbox")
+        await store.queue(conn, [store.OutboxRow("test:x", "person:nobody", "page", iid, {})], clock.now())
+    fake = FakeDingTalk(clock)
+    async with serve(fake.app()) as base:
+        sender, capture = sender_for(pool, clock, responders, session, base, fake)
+        await sender.send_due(clock.now())
+        assert await pool.fetchval("SELECT status FROM outbox") == "failed"
+        findings = await Auditor(pool, clock).audit(clock.now())
+        assert [f.kind for f in findings] == ["notification_failed"]
+        await Engine(pool, clock, None, responders).tick(clock.now())  # turns the ops alert into messages
+        ops = await pool.fetch("SELECT target FROM outbox WHERE event = 'ops'")
+        assert {r["target"] for r in ops} >= {"channel:zhengfuban/group", "person:zhengfuban.admin"}
+        await sender.send_due(clock.now())
+    assert any("系统告警" in c.title for c in capture.captured)
