@@ -65,7 +65,7 @@ def payloads(notice: Notice) -> list[dict[str, object]]:
     """An actionCard with buttons when there are links, else markdown; split to fit 20000 bytes."""
     title = f"【{notice.grade_label}】{notice.headline}" if notice.grade_label else notice.headline
     buttons = [{"title": lk.label, "actionURL": lk.url} for lk in notice.links]
-    texts = fit(notice, lambda n: markdown(n, _colour, links=False), MAX_BYTES - 2000)
+    texts = fit(notice, lambda n: markdown(n, _colour, links=not buttons), MAX_BYTES - 2000)
     out: list[dict[str, object]] = []
     for text in texts:
         if buttons:

@@ -35,6 +35,7 @@ class PostIn:
     external_id: str
     published: float  # epoch seconds
     text: str
+    seen: float | None = None  # when the system fetched it (epoch seconds)
     title: str = ""
     url: str | None = None
     author: str | None = None
@@ -94,6 +95,7 @@ class EventState:
     burst: BurstState = field(default_factory=BurstState)
     incident_id: int | None = None  # mirrors events.incident_id / events.grade (columns, not state)
     grade: int | None = None
+    opening: bool = False  # decided to open during the batch being grouped; settled when it commits
 
     @property
     def negative_share(self) -> float:

@@ -9,9 +9,9 @@ import asyncpg
 from monitor.events.model import PostIn, channel_of
 
 POST_COLUMNS = """p.id, p.source_id, p.source_kind, p.external_id, p.url, p.author, p.author_followers,
-    p.author_verified_type, p.published_at, p.title, p.text, p.reposts, p.comments, p.likes, p.region_hint,
-    p.parent_external_id, p.root_external_id, p.extra, a.negative, a.topic, a.topic_score, a.department,
-    a.region, a.severity"""
+    p.fetched_at, p.author_verified_type, p.published_at, p.title, p.text, p.reposts, p.comments, p.likes,
+    p.region_hint, p.parent_external_id, p.root_external_id, p.extra, a.negative, a.topic, a.topic_score,
+    a.department, a.region, a.severity"""
 
 
 def _text(value: Any) -> str | None:
@@ -39,6 +39,7 @@ def post_from_record(r: asyncpg.Record) -> PostIn:
         channel=channel_of(r["source_kind"], extra),
         external_id=r["external_id"],
         published=r["published_at"].timestamp(),
+        seen=r["fetched_at"].timestamp(),
         text=r["text"] or "",
         title=r["title"] or "",
         url=r["url"],

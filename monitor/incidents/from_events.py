@@ -1,9 +1,9 @@
-"""After each grouping batch: open, upgrade, merge 12345 orders into, and log posts on incidents."""
+"""After each grouping batch: apply the openings and upgrades its posts caused, log posts, merge orders."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +15,7 @@ from monitor.events.model import EventState, PostIn
 from monitor.events.rows import POST_COLUMNS, post_from_record
 from monitor.incidents import store
 from monitor.incidents.evidence import evidence_detail, is_candidate_evidence
-from monitor.incidents.grading import Decision, grade_event, upgrade_to
-from monitor.incidents.hotline import hotline_open_reasons
+from monitor.incidents.judge import Transition, seen_at
 from monitor.incidents.lifecycle import (
     CLOSED_STATES,
     EngineHooks,
@@ -25,7 +24,7 @@ from monitor.incidents.lifecycle import (
     open_incident,
     upgrade_incident,
 )
-from monitor.incidents.signals import event_heat, route_request, signals_from_event
+from monitor.incidents.signals import event_heat, route_request
 
 
 @dataclass
@@ -37,19 +36,23 @@ class Outcome:
     merged_orders: int = 0
     joined: int = 0
     evidence: int = 0
-    grades: dict[int, int | None] = field(default_factory=dict)  # event → grade to store
+    grades: dict[int, int | None] = field(default_factory=dict)  # event → incident grade
 
 
-def _join_detail(p: PostIn, j: Join | None) -> dict[str, Any]:
+def _ts(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def _join_detail(p: PostIn, j: Join) -> dict[str, Any]:
     return {
         "post_id": p.post_id,
         "source": p.source_id,
         "channel": p.channel,
         "url": p.url,
         "author": p.author,
-        "how": j.how if j else None,
-        "score": j.score if j else None,
-        "published_at": datetime.fromtimestamp(p.published, UTC).isoformat(),
+        "how": j.how,
+        "score": j.score,
+        "published_at": _ts(p.published).isoformat(),
     }
 
 
@@ -82,34 +85,19 @@ async def _log_all_members(conn: asyncpg.Connection, incident_id: int, event_id:
 
 
 async def _open(
-    conn: asyncpg.Connection,
-    r: Responders,
-    hooks: EngineHooks,
-    e: EventState,
-    d: Decision,
-    batch: list[PostIn],
-    now: datetime,
-    out: Outcome,
+    conn: asyncpg.Connection, r: Responders, hooks: EngineHooks, e: EventState, tr: Transition, out: Outcome
 ) -> store.IncidentRow | None:
-    hot = [
-        (p, why_open)
-        for p in batch
-        if p.hotline_order_no
-        and (why_open := hotline_open_reasons(p.text, p.hotline_urgency, r.policy.hotline))
-    ]
+    d, at = tr.decision, _ts(tr.at)
     order: Order | None = None
-    reasons: list[dict[str, Any]]
     if d.opens:
         kind, key, reasons = "opinion", f"event:{e.id}", d.reasons_json()
-    elif hot:
-        p, why = hot[0]
+    else:
+        p = tr.post
         assert p.hotline_order_no is not None
         order = Order(p.hotline_order_no, p.hotline_urgency, p.post_id)
         kind, key = "hotline", f"hotline:{p.hotline_order_no}"
-        reasons = [x.as_json() for x in why] + d.reasons_json()
-    else:
-        return None
-    heat = event_heat(e, now.timestamp())
+        reasons = [x.as_json() for x in tr.hotline_reasons] + d.reasons_json()
+    heat = event_heat(e, tr.at)
     summary = (
         f"{e.post_count}条 · {'、'.join(sorted(e.channels))} · 热度{heat:.0f} · 负面{e.negative_share:.0%}"
     )
@@ -125,19 +113,19 @@ async def _open(
         grade=d.grade,
         reasons=reasons,
         request=route_request(e, d.grade),
-        now=now,
+        first_seen=_ts(e.first_seen),
+        now=at,
         order=order,
-        first_seen=datetime.fromtimestamp(e.first_seen, UTC),
     )
     if opened is None:
         return None
     incident_id, rt = opened
     out.opened.append((incident_id, e.id, d.grade, rt.lead))
-    out.joined += await _log_all_members(conn, incident_id, e.id, now)
+    out.joined += await _log_all_members(conn, incident_id, e.id, at)
     row = await store.get_incident(conn, incident_id)
     assert row is not None
     for p in await _special_members(conn, e.id):
-        await _member_extras(conn, r, row, p, now, out, skip_order=order.order_no if order else None)
+        await _member_extras(conn, r, row, p, at, out, skip_order=order.order_no if order else None)
     return row
 
 
@@ -162,41 +150,46 @@ async def apply_events(
     conn: asyncpg.Connection,
     r: Responders,
     hooks: EngineHooks,
-    events: list[EventState],
+    events: dict[int, EventState],
     joins: list[Join],
     posts: dict[int, PostIn],
+    transitions: list[Transition],
     now: datetime,
 ) -> Outcome:
-    """Grade every touched event and act on its incident; all inside the grouping transaction."""
+    """Open and upgrade at the moment each deciding post was seen; log every post on an incident."""
     out = Outcome()
-    t = now.timestamp()
-    g = r.policy.grading
-    with_incident = [e.id for e in events if e.incident_id is not None]
+    with_incident = [i for i, e in events.items() if e.incident_id is not None]
     existing = await store.incidents_for_events(conn, with_incident) if with_incident else {}
-    by_event: dict[int, list[Join]] = defaultdict(list)
-    for j in joins:
-        by_event[j.event_id].append(j)
-    joined_rows: list[tuple[int, str, dict[str, Any]]] = []
-    for e in events:
-        d = grade_event(signals_from_event(e, t), g, r.policy.casualty_criteria)
-        batch = [posts[j.post_id] for j in by_event.get(e.id, [])]
+    opened_now: set[int] = set()
+    for tr in sorted(transitions, key=lambda x: x.at):
+        e = events[tr.event_id]
         inc = existing.get(e.id)
-        if inc is None:
-            if d.opens or any(p.hotline_order_no for p in batch):
-                inc = await _open(conn, r, hooks, e, d, batch, now, out)
+        if tr.kind == "open" and inc is None:
+            inc = await _open(conn, r, hooks, e, tr, out)
             if inc is not None:
-                e.incident_id = inc.id
-            out.grades[e.id] = inc.grade if inc else (d.grade if d.opens else None)
-            continue
-        new = upgrade_to(inc.grade, d)
-        if new is not None and inc.state not in CLOSED_STATES:
-            await upgrade_incident(conn, r, hooks, inc, new, d.reasons_json(), route_request(e, new), now)
+                existing[e.id] = inc
+                opened_now.add(e.id)
+        elif inc is not None and inc.state not in CLOSED_STATES and tr.decision.grade < inc.grade:
+            new = tr.decision.grade
+            request = route_request(e, new)
+            await upgrade_incident(conn, r, hooks, inc, new, tr.decision.reasons_json(), request, _ts(tr.at))
             out.upgraded.append((inc.id, inc.grade, new))
-        out.grades[e.id] = min(inc.grade, new or inc.grade)
-        for j in by_event.get(e.id, []):
-            p = posts[j.post_id]
-            joined_rows.append((inc.id, "post_joined", _join_detail(p, j)))
-            await _member_extras(conn, r, inc, p, now, out)
+            existing[e.id] = replace(inc, grade=new)
+    for e in events.values():
+        inc = existing.get(e.id)
+        e.opening = False
+        e.incident_id, e.grade = (inc.id, inc.grade) if inc else (None, None)
+        out.grades[e.id] = e.grade
+    joined_rows: list[tuple[int, str, dict[str, Any]]] = []
+    t_now = now.timestamp()
+    for j in joins:
+        inc = existing.get(j.event_id)
+        if inc is None or j.event_id in opened_now:
+            continue  # posts of an incident opened in this batch were logged when it opened
+        p = posts[j.post_id]
+        at = _ts(seen_at(p, t_now))
+        joined_rows.append((inc.id, "post_joined", _join_detail(p, j) | {"seen_at": at.isoformat()}))
+        await _member_extras(conn, r, inc, p, at, out)
     await store.append_many(conn, joined_rows, now)
     out.joined += len(joined_rows)
     return out

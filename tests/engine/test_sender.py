@@ -42,11 +42,11 @@ def sender_for(pool, clock, responders, session, base: str, fake: FakeDingTalk, 
     return sender, capture
 
 
-async def flood(pool: asyncpg.Pool, iid: int, n: int, clock: FakeClock) -> None:
-    rows = [store.OutboxRow(f"test:{iid}:{i}", GROUP, "page", iid, {"event": "page", "reason": "opened"})
+async def flood(pool: asyncpg.Pool, iid: int, n: int, clock: FakeClock, prefix: str = "a") -> None:
+    rows = [store.OutboxRow(f"test:{prefix}:{i}", GROUP, "page", iid, {"event": "page", "reason": "opened"})
             for i in range(n)]
     async with pool.acquire() as conn:
-        await conn.execute("DELETE FROM outbox")
+        await conn.execute("DELETE FROM outbox WHERE status = 'pending'")
         await store.queue(conn, rows, clock.now())
 
 
@@ -59,7 +59,9 @@ async def test_rate_limit_and_digest(pool, clock: FakeClock, responders: Respond
         await flood(pool, iid, 30, clock)
         sender, _ = sender_for(pool, clock, responders, session, base, fake)
         assert await sender.send_due(clock.now()) == 30
-        assert fake.requests == 1 and "汇总：30条待处理通知" in fake.received[0]["actionCard"]["text"]
+        assert fake.requests == 1
+        text = fake.received[0]["markdown"]["text"]
+        assert "汇总：30条待处理通知" in text and text.count("](https://yq.example/l/") == 30  # each item's link
         statuses = [r["status"] for r in await pool.fetch("SELECT status FROM outbox ORDER BY id")]
         assert statuses.count("sent") == 1 and statuses.count("merged") == 29
 
@@ -67,7 +69,7 @@ async def test_rate_limit_and_digest(pool, clock: FakeClock, responders: Respond
         clock.advance(120)
         fake.received.clear()
         fake.received_at.clear()
-        await flood(pool, iid, 25, clock)
+        await flood(pool, iid, 25, clock, "b")
         sender, _ = sender_for(pool, clock, responders, session, base, fake, digest_min=1000)
         await sender.send_due(clock.now())
         assert len(fake.received) == 20
