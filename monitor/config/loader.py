@@ -27,3 +27,8 @@ def read_yaml(path: Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([ConfigProblem(str(path), where, f"YAML syntax error: {problem}")]) from None
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        # PyYAML's constructors raise plain Python errors for values its resolver accepted
+        # (`2001-13-45`, `!!int x`, `!!timestamp x`), and deep nesting exhausts the stack.
+        message = f"YAML value error: {exc}" if str(exc) else f"YAML value error: {type(exc).__name__}"
+        raise ConfigError([ConfigProblem(str(path), "", message)]) from None

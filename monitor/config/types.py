@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -26,12 +27,20 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("duration must not be negative")
-        return timedelta(seconds=float(value))
+        return _seconds(value)
     if isinstance(value, str):
         m = _DURATION.match(value.strip())
         if m:
-            return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+            return _seconds(float(m.group(1)) * _UNITS[m.group(2)])
     raise ValueError('expected duration like "90s", "15m", "5h" or "7d"')
+
+
+def _seconds(value: float) -> timedelta:
+    # pydantic reports only ValueError as a validation problem; timedelta raises OverflowError.
+    try:
+        return timedelta(seconds=float(value))
+    except (OverflowError, ValueError):
+        raise ValueError("duration is too large or not a number") from None
 
 
 def parse_size(value: object) -> int:
@@ -45,7 +54,10 @@ def parse_size(value: object) -> int:
     if isinstance(value, str):
         m = _SIZE.match(value.strip())
         if m:
-            return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+            size = float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()]
+            if not math.isfinite(size):  # a 400-digit number is inf, and int(inf) raises OverflowError
+                raise ValueError("size is too large")
+            return int(size)
     raise ValueError('expected size like "5MB" or "512KiB"')
 
 

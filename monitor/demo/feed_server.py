@@ -29,7 +29,7 @@ def _visible(request: web.Request, channel: str) -> list[DemoItem]:
 def _conditional(
     request: web.Request, items: list[DemoItem], render: Callable[[], web.Response]
 ) -> web.Response:
-    etag = '"' + hashlib.sha1("|".join(it.item_id for it in items).encode()).hexdigest()[:20] + '"'
+    etag = '"' + hashlib.blake2b("|".join(it.item_id for it in items).encode()).hexdigest()[:20] + '"'
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers={"ETag": etag})
     resp = render()
@@ -54,7 +54,7 @@ def _mblog(it: DemoItem) -> dict[str, Any]:
         "comments_count": it.comments,
         "attitudes_count": it.likes,
         "user": {
-            "id": int(hashlib.sha1(it.author.encode()).hexdigest()[:8], 16),
+            "id": int(hashlib.blake2b(it.author.encode()).hexdigest()[:8], 16),
             "screen_name": it.author,
             "followers_count": it.followers,
             "verified": it.verified_type >= 0,
@@ -104,10 +104,11 @@ async def wechat_atom(request: web.Request) -> web.Response:
             f"<summary>{escape(it.summary or it.text)}</summary></entry>"
             for it in items
         )
+        updated = items[0].at.isoformat() if items else "2026-01-01T00:00:00+00:00"
         body = (
             '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             "<title>云江发布</title><id>MP_WXS_3000000001</id>"
-            f"<updated>{items[0].at.isoformat() if items else '2026-01-01T00:00:00+00:00'}</updated>{entries}</feed>"
+            f"<updated>{updated}</updated>{entries}</feed>"
         )
         return web.Response(text=body, content_type="application/atom+xml", charset="utf-8")
 

@@ -40,15 +40,21 @@ async def queue(conn: asyncpg.Connection, rows: Sequence[OutboxRow], now: dateti
     """Insert outbox rows; a key that already exists is skipped (a replayed step never duplicates)."""
     if not rows:
         return
-    await conn.executemany(
+    await conn.execute(
         """INSERT INTO outbox (idem_key, step_key, incident_id, ops_alert_id, target, event, payload,
                                created_at, next_attempt_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+           SELECT k, s, i, o, t, e, p, $8, $8
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                       $7::jsonb[]) AS x(k, s, i, o, t, e, p)
            ON CONFLICT (idem_key) DO NOTHING""",
-        [
-            (r.idem_key, r.step_key, r.incident_id, r.ops_alert_id, r.target, r.event, dict(r.payload), now)
-            for r in rows
-        ],
+        [r.idem_key for r in rows],
+        [r.step_key for r in rows],
+        [r.incident_id for r in rows],
+        [r.ops_alert_id for r in rows],
+        [r.target for r in rows],
+        [r.event for r in rows],
+        [dict(r.payload) for r in rows],
+        now,
     )
 
 
@@ -76,11 +82,16 @@ async def timeline(
 async def timeline_many(
     conn: asyncpg.Connection, entries: Sequence[tuple[int, datetime, str, str, Mapping[str, Any]]]
 ) -> None:
-    """Append several timeline rows in one round trip."""
+    """Append several timeline rows in one statement."""
     if entries:
-        await conn.executemany(
-            "INSERT INTO timeline (incident_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5)",
-            [(i, at, actor, kind, dict(detail)) for i, at, actor, kind, detail in entries],
+        await conn.execute(
+            """INSERT INTO timeline (incident_id, at, actor, kind, detail)
+               SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::jsonb[])""",
+            [e[0] for e in entries],
+            [e[1] for e in entries],
+            [e[2] for e in entries],
+            [e[3] for e in entries],
+            [dict(e[4]) for e in entries],
         )
 
 

@@ -31,17 +31,22 @@ from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
+# Lock the due rows first (index order, SKIP LOCKED), then join what deciding needs for just those rows.
 _DUE_CLOCKS = """
-SELECT c.*, i.policy, i.lead_department FROM clocks c JOIN incidents i ON i.id = c.incident_id
-WHERE c.next_fire_at <= $1 ORDER BY c.next_fire_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED"""
+WITH due AS (
+    SELECT * FROM clocks WHERE next_fire_at <= $1 ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+SELECT due.*, i.policy, i.lead_department FROM due JOIN incidents i ON i.id = due.incident_id"""
 
 _DUE_ESCALATIONS = """
-SELECT e.*, i.policy, i.state AS incident_state,
-       (SELECT count(*) FROM clocks c WHERE c.incident_id = e.incident_id AND c.legal
-            AND c.satisfied_at IS NULL AND c.closed_at IS NULL) AS open_legal,
-       (SELECT count(*) FROM clocks c WHERE c.incident_id = e.incident_id AND c.legal) AS total_legal
-FROM escalations e JOIN incidents i ON i.id = e.incident_id
-WHERE e.next_action_at <= $1 ORDER BY e.next_action_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED"""
+WITH due AS (
+    SELECT * FROM escalations WHERE next_action_at <= $1
+    ORDER BY next_action_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+SELECT due.*, i.policy, i.state AS incident_state, k.open_legal, k.total_legal
+FROM due JOIN incidents i ON i.id = due.incident_id
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE c.satisfied_at IS NULL AND c.closed_at IS NULL) AS open_legal,
+           count(*) AS total_legal
+    FROM clocks c WHERE c.incident_id = due.incident_id AND c.legal) k"""
 
 _UPDATE_CLOCK = """
 UPDATE clocks SET warnings_fired = $2, breach_rungs = $3, next_fire_at = $4,

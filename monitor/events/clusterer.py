@@ -206,33 +206,35 @@ class WindowIndex:
         """Put the post in an event (creating one if nothing matches) and update that event."""
         p = self.params
         self.stream_t = max(self.stream_t, post.published)
-        w, fingerprint, short = self.features(post)
         how, score, event_id = "new", 1.0, None
+        signature = None
         if repost_event is not None and repost_event in self.events:
-            how, event_id = "repost", repost_event
-        elif (near := self._near_duplicate(fingerprint, short)) is not None:
-            how, event_id, score = "near_duplicate", near[0], 1.0 - near[1] / 64.0
-        elif len(w.vector) >= p.min_similarity_terms and (
-            sim := self._most_similar(w, post.published, short)
-        ):
-            how, event_id, score = "similar", sim[0], sim[1]
-        if event_id is None:
-            event_id = new_id()
-            self.events[event_id] = new_event(event_id, post, p.burst)
+            how, event_id = "repost", repost_event  # a repost's text is a comment: it isn't indexed
+        else:
+            w, fingerprint, short = self.features(post)
+            if (near := self._near_duplicate(fingerprint, short)) is not None:
+                how, event_id, score = "near_duplicate", near[0], 1.0 - near[1] / 64.0
+            elif len(w.vector) >= p.min_similarity_terms and (
+                sim := self._most_similar(w, post.published, short)
+            ):
+                how, event_id, score = "similar", sim[0], sim[1]
+            if event_id is None:
+                event_id = new_id()
+                self.events[event_id] = new_event(event_id, post, p.burst)
+            e = self.events[event_id]
+            if how in ("new", "similar"):
+                keep = decay_factor(post.published - e.last_seen, p.half_life_s)
+                e.centroid = merge_centroid(e.centroid, keep, w.vector, p.top_k)
+                e.centroid_norm = norm(e.centroid)
+                self._reindex(e)
+            if not short or len(w.vector) >= p.min_similarity_terms:
+                signature = Signature(post.post_id, event_id, fingerprint, short, post.published)
+                self.load_signature(signature)
         e = self.events[event_id]
-        if how in ("new", "similar"):
-            keep = decay_factor(post.published - e.last_seen, p.half_life_s)
-            e.centroid = merge_centroid(e.centroid, keep, w.vector, p.top_k)
-            e.centroid_norm = norm(e.centroid)
         amount = post_heat(
             post.reposts, post.comments, post.likes, post.verified_type, post.followers, post.channel
         )
         changes = absorb(e, post, amount, p.burst)
-        self._reindex(e)
-        signature = None
-        if how != "repost" and (not short or len(w.vector) >= p.min_similarity_terms):
-            signature = Signature(post.post_id, event_id, fingerprint, short, post.published)
-            self.load_signature(signature)
         b = e.burst
         return Join(
             post.post_id,

@@ -108,7 +108,6 @@ class EventState:
         """The jsonb `events.state` column."""
         return {
             "title_weight": self.title_weight,
-            "centroid": [[t, round(w, 5)] for t, w in self.centroid.items()],
             "channels": self.channels,
             "topics": {k: round(v, 4) for k, v in self.topics.items()},
             "regions": self.regions,
@@ -139,8 +138,9 @@ class EventState:
         state: dict[str, Any],
         incident_id: int | None = None,
         grade: int | None = None,
+        centroid: dict[int, float] | None = None,
     ) -> EventState:
-        centroid = {int(t): float(w) for t, w in state.get("centroid", [])}
+        centroid = centroid or {}
         heat = state.get("heat") or [0.0, None]
         e = cls(
             id=id,

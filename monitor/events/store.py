@@ -37,13 +37,16 @@ async def lock_grouping(conn: asyncpg.Connection) -> GroupingLock | None:
     return GroupingLock(row["epoch"], row["stream_at"], row["next_event_id"]) if row else None
 
 
-async def claim_posts(conn: asyncpg.Connection, limit: int) -> list[PostIn]:
-    """Analysed, ungrouped posts, oldest first, locked until the transaction ends."""
+async def claim_posts(conn: asyncpg.Connection, limit: int, until: datetime | None = None) -> list[PostIn]:
+    """Analysed, ungrouped posts, oldest first (`until`: seen before). The caller holds the grouping lock,
+    so no other worker can group them meanwhile: row locks would only cost a write per post."""
     rows = await conn.fetch(
         f"""SELECT {POST_COLUMNS} FROM posts p JOIN post_analysis a ON a.post_id = p.id
             WHERE p.analysed_at IS NOT NULL AND p.grouped_at IS NULL
-            ORDER BY p.id LIMIT $1 FOR UPDATE OF p SKIP LOCKED""",
+              AND ($2::timestamptz IS NULL OR p.fetched_at < $2)
+            ORDER BY p.id LIMIT $1""",
         limit,
+        until,
     )
     return sorted((post_from_record(r) for r in rows), key=lambda p: (p.published, p.post_id))
 
@@ -76,7 +79,8 @@ async def load_window(conn: asyncpg.Connection, index: WindowIndex, stream_at: f
     index.sweep()
 
 
-_EVENT_COLUMNS = "id, title, first_seen_at, last_seen_at, post_count, state, incident_id, grade"
+_EVENT_COLUMNS = """id, title, first_seen_at, last_seen_at, post_count, state, incident_id, grade, centroid_terms,
+    centroid_weights"""
 
 
 def _event(r: asyncpg.Record) -> EventState:
@@ -89,6 +93,7 @@ def _event(r: asyncpg.Record) -> EventState:
         r["state"],
         r["incident_id"],
         r["grade"],
+        dict(zip(r["centroid_terms"], r["centroid_weights"], strict=True)),
     )
 
 
@@ -117,21 +122,27 @@ async def repost_roots(conn: asyncpg.Connection, posts: list[PostIn]) -> dict[tu
 
 
 async def save_events(conn: asyncpg.Connection, events: list[EventState], now: datetime) -> None:
-    """Upsert every touched event's row and state."""
+    """Upsert every touched event's row and state; centroids go flat, sliced by offsets (binary, not JSON)."""
     t = now.timestamp()
+    offsets = [0]
+    for e in events:
+        offsets.append(offsets[-1] + len(e.centroid))
     await conn.execute(
         """INSERT INTO events (id, title, first_seen_at, last_seen_at, post_count, channels, topic, region,
-                               negative_share, heat, bursting, state, created_at, updated_at)
+                               negative_share, heat, bursting, state, created_at, updated_at, centroid_terms,
+                               centroid_weights)
            SELECT id, title, f, l, n, ARRAY(SELECT jsonb_object_keys(s->'channels') ORDER BY 1),
-                  topic, region, neg, heat, b, s, $12, $12
+                  topic, region, neg, heat, b, s, $12, $12,
+                  $13::integer[] [$14[i] + 1 : $14[i + 1]], $15::real[] [$14[i] + 1 : $14[i + 1]]
            FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[],
                        $7::text[], $8::real[], $9::float8[], $10::bool[], $11::jsonb[])
-                AS x(id, title, f, l, n, topic, region, neg, heat, b, s)
+                WITH ORDINALITY AS x(id, title, f, l, n, topic, region, neg, heat, b, s, i)
            ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, first_seen_at = EXCLUDED.first_seen_at,
                last_seen_at = EXCLUDED.last_seen_at, post_count = EXCLUDED.post_count,
                channels = EXCLUDED.channels, topic = EXCLUDED.topic, region = EXCLUDED.region,
                negative_share = EXCLUDED.negative_share, heat = EXCLUDED.heat, bursting = EXCLUDED.bursting,
-               state = EXCLUDED.state, updated_at = EXCLUDED.updated_at""",
+               state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
+               centroid_terms = EXCLUDED.centroid_terms, centroid_weights = EXCLUDED.centroid_weights""",
         [e.id for e in events],
         [e.title for e in events],
         [_ts(e.first_seen) for e in events],
@@ -144,6 +155,9 @@ async def save_events(conn: asyncpg.Connection, events: list[EventState], now: d
         [e.burst.bursting for e in events],
         [e.to_json() for e in events],
         now,
+        [t for e in events for t in e.centroid],
+        offsets,
+        [w for e in events for w in e.centroid.values()],
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -180,7 +179,7 @@ async def apply_events(
         e.opening = False
         e.incident_id, e.grade = (inc.id, inc.grade) if inc else (None, None)
         out.grades[e.id] = e.grade
-    joined_rows: list[tuple[int, str, dict[str, Any]]] = []
+    joined_rows: list[tuple[int, str, dict[str, Any], datetime]] = []
     t_now = now.timestamp()
     for j in joins:
         inc = existing.get(j.event_id)
@@ -188,8 +187,8 @@ async def apply_events(
             continue  # posts of an incident opened in this batch were logged when it opened
         p = posts[j.post_id]
         at = _ts(seen_at(p, t_now))
-        joined_rows.append((inc.id, "post_joined", _join_detail(p, j) | {"seen_at": at.isoformat()}))
+        joined_rows.append((inc.id, "post_joined", _join_detail(p, j), at))
         await _member_extras(conn, r, inc, p, at, out)
-    await store.append_many(conn, joined_rows, now)
+    await store.append_many(conn, joined_rows)
     out.joined += len(joined_rows)
     return out

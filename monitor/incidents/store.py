@@ -167,21 +167,19 @@ async def append(
 
 
 async def append_many(
-    conn: asyncpg.Connection,
-    rows: list[tuple[int, str, dict[str, Any]]],
-    now: datetime,
-    actor: str = "system",
+    conn: asyncpg.Connection, rows: list[tuple[int, str, dict[str, Any], datetime]], actor: str = "system"
 ) -> None:
-    """Many timeline rows (incident id, kind, detail) in one statement."""
+    """Many timeline rows (incident id, kind, detail, at) in one statement."""
     if not rows:
         return
     await conn.execute(
         """INSERT INTO timeline (incident_id, at, actor, kind, detail)
-           SELECT i, $4, $5, k, d FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) AS x(i, k, d)""",
+           SELECT i, a, $5, k, d
+           FROM unnest($1::bigint[], $2::text[], $3::jsonb[], $4::timestamptz[]) AS x(i, k, d, a)""",
         [r[0] for r in rows],
         [r[1] for r in rows],
         [r[2] for r in rows],
-        now,
+        [r[3] for r in rows],
         actor,
     )
 

@@ -102,10 +102,20 @@ class Sender:
             incident = incidents.get(row["incident_id"]) if row["incident_id"] else None
             notice = build_notice(row, incident, clocks.get(row["incident_id"], []), dest, now, self.ctx)
             groups.setdefault(dest.key, []).append(_Job(row, routes, dest, notice))
-        await asyncio.gather(*(self._send_group(jobs, now) for jobs in groups.values()))
+        plans = await asyncio.gather(*(self._plan(jobs, now) for jobs in groups.values()))
+        todo = [(dest, batch) for dest, batches in plans for batch in batches]
+        if todo:
+            async with self.pool.acquire() as conn:
+                attempt_ids = await store.start_attempts(
+                    conn, [(j.row["id"], d.key, d.kind) for d, batch in todo for j in batch], self.clock.now()
+                )
+            ids = iter(attempt_ids)
+            numbered = [(dest, [(next(ids), b) for b in batches]) for dest, batches in plans]
+            await asyncio.gather(*(self._send_all(dest, batches) for dest, batches in numbered if batches))
         return len(rows)
 
-    async def _send_group(self, jobs: list[_Job], now: datetime) -> None:
+    async def _plan(self, jobs: list[_Job], now: datetime) -> tuple[Destination, list[list[_Job]]]:
+        """How one destination's rows go out: singles, one digest, or (over its rate limit) later."""
         dest = jobs[0].dest
         merge = len(jobs) >= self.digest_min
         if dest.rate_per_minute:
@@ -113,23 +123,23 @@ class Sender:
             async with self.pool.acquire() as conn:
                 granted = await store.reserve(conn, dest.key, dest.rate_per_minute, wanted, now)
                 if granted == 0:
-                    await self._postpone(conn, jobs, await store.window_reopens(conn, dest.key, now))
-                    return
-            merge = merge or granted < wanted
-        batches = [jobs] if merge and len(jobs) > 1 else [[j] for j in jobs]
-        for batch in batches:
-            await self._send_batch(batch, dest)
+                    until = await store.window_reopens(conn, dest.key, dest.rate_per_minute, now)
+                    await self._shed(conn, jobs, until)
+                    return dest, []
+            if granted < wanted:  # spend the budget: singles, then one digest of the rest in the last slot
+                return dest, [*([j] for j in jobs[: granted - 1]), jobs[granted - 1 :]]
+        return dest, [jobs] if merge and len(jobs) > 1 else [[j] for j in jobs]
 
-    async def _send_batch(self, batch: list[_Job], dest: Destination) -> None:
+    async def _send_all(self, dest: Destination, batches: list[tuple[int, list[_Job]]]) -> None:
+        """One destination's requests in order; `batches` pairs each with its first attempt-row id."""
+        for first_attempt, batch in batches:
+            await self._send_batch(batch, dest, list(range(first_attempt, first_attempt + len(batch))))
+
+    async def _send_batch(self, batch: list[_Job], dest: Destination, attempt_ids: list[int]) -> None:
         notice = batch[0].notice
         if len(batch) > 1:
             notice = digest([j.notice for j in batch], dest, f"digest:{dest.key}:{batch[0].row['id']}")
         channel = self.channels.get(dest.kind)
-        started_at = self.clock.now()
-        async with self.pool.acquire() as conn:
-            attempt_ids = await store.start_attempts(
-                conn, [(j.row["id"], dest.key, dest.kind) for j in batch], started_at
-            )
         t0 = self.clock.monotonic()
         error: ChannelError | None = None
         try:
@@ -155,20 +165,23 @@ class Sender:
         attempt_ids: Sequence[int],
         elapsed: float,
     ) -> None:
-        """Record the outcome of one request for every row it carried, in one short transaction."""
+        """Record the outcome of one request for every row it carried, in one statement."""
         now = self.clock.now()
         leader = batch[0].row["id"]
-        sent: list[tuple[Any, ...]] = []
-        failed: list[tuple[Any, ...]] = []
-        attempts: list[tuple[Any, ...]] = []
+        done: list[store.Finished] = []
+        attempts: list[tuple[int, str, str | None]] = []
         entries = []
         for job, attempt_id in zip(batch, attempt_ids, strict=True):
             row = job.row
-            fence = (row["id"], self.worker_id, row["attempts"])
             if error is None:
                 outcome = "sent"
-                status = "sent" if row["id"] == leader else "merged"
-                sent.append((*fence, status, now, dest.key, leader if len(batch) > 1 else None))
+                done.append(
+                    store.Finished(
+                        row["id"], row["attempts"], "sent" if row["id"] == leader else "merged", row["route"],
+                        row["route_attempts"], row["route_failing_since"], row["next_attempt_at"], now,
+                        dest.key, leader if len(batch) > 1 else None, None, None,
+                    )
+                )  # fmt: skip
             else:
                 failure = Failure(
                     retryable=error.retryable,
@@ -180,37 +193,20 @@ class Sender:
                     created_at=row["created_at"],
                 )
                 result = after_failure(self.retry, failure, now, self.rng.random())
-                outcome = (
-                    "failed" if result.status == "failed" else "retry" if error.retryable else "permanent"
-                )
-                failed.append(
-                    (*fence, result.status, result.route, result.route_attempts, result.failing_since,
-                     result.next_attempt_at, error.reason[:500], error.kind)
+                outcome = "failed" if result.status == "failed" else "retry" if error.retryable else "permanent"
+                done.append(
+                    store.Finished(
+                        row["id"], row["attempts"], result.status, result.route, result.route_attempts,
+                        result.failing_since, result.next_attempt_at, None, None, None, error.reason[:500],
+                        error.kind,
+                    )
                 )  # fmt: skip
-            attempts.append((attempt_id, outcome, error.reason[:500] if error else None, elapsed))
+            attempts.append((attempt_id, outcome, error.reason[:500] if error else None))
             self._count(dest, outcome, row, now)
             if row["incident_id"] is not None:
                 entries.append(self._timeline(row, dest, outcome, error, len(batch) > 1, now))
-        async with self.pool.acquire() as conn, conn.transaction():
-            if sent:
-                await conn.executemany(
-                    f"""UPDATE outbox SET status = $4, sent_at = $5, sent_via = $6, merged_into = $7,
-                               lease_until = NULL, last_error = NULL, last_error_kind = NULL
-                        WHERE {_FENCE}""",
-                    sent,
-                )
-            if failed:
-                await conn.executemany(
-                    f"""UPDATE outbox SET status = $4, route = $5, route_attempts = $6,
-                               route_failing_since = $7, next_attempt_at = $8, lease_until = NULL,
-                               last_error = $9, last_error_kind = $10
-                        WHERE {_FENCE}""",
-                    failed,
-                )
-            await conn.executemany(
-                "UPDATE outbox_attempts SET outcome = $2, error = $3, duration_s = $4 WHERE id = $1", attempts
-            )
-            await engine_store.timeline_many(conn, entries)
+        async with self.pool.acquire() as conn:
+            await store.finish(conn, self.worker_id, done, attempts, elapsed, entries)
 
     def _timeline(
         self,
@@ -244,12 +240,32 @@ class Sender:
             age = (now - row["created_at"]).total_seconds()
             self.metrics.delivery_seconds.labels(dest.kind).observe(max(0.0, age))
 
-    async def _postpone(self, conn: asyncpg.Connection, jobs: Sequence[_Job], until: datetime) -> None:
-        """Rate limited before any request was made: not an attempt, just later."""
+    async def _shed(self, conn: asyncpg.Connection, jobs: Sequence[_Job], until: datetime) -> None:
+        """The destination is at its rate limit (no request made, so not an attempt). A person moves on to
+        their next contact at once; a group's messages wait for the window and then go as one digest."""
+        moved = [
+            j for j in jobs if j.row["target"].startswith("person:") and j.row["route"] + 1 < len(j.routes)
+        ]
+        waiting = [j for j in jobs if j not in moved]
         await conn.executemany(
             f"""UPDATE outbox SET status = 'pending', next_attempt_at = $4, attempts = attempts - 1,
                        lease_until = NULL WHERE {_FENCE}""",
-            [(j.row["id"], self.worker_id, j.row["attempts"], until) for j in jobs],
+            [(j.row["id"], self.worker_id, j.row["attempts"], until) for j in waiting],
+        )
+        await conn.executemany(
+            f"""UPDATE outbox SET status = 'pending', route = route + 1, route_attempts = 0,
+                       route_failing_since = NULL, next_attempt_at = $4, attempts = attempts - 1,
+                       lease_until = NULL, last_error = $5, last_error_kind = 'throttled' WHERE {_FENCE}""",
+            [
+                (
+                    j.row["id"],
+                    self.worker_id,
+                    j.row["attempts"],
+                    self.clock.now(),
+                    f"{j.dest.key} at its rate limit",
+                )
+                for j in moved
+            ],
         )
 
     async def _fail_unrouted(self, row: Mapping[str, Any], now: datetime) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,16 +51,31 @@ async def context(
     return incidents, clocks
 
 
+def windows(limit: int) -> list[tuple[float, int]]:
+    """(seconds, cap) pairs a destination must respect: its per-minute limit, paced in quarter-minutes so a
+    storm cannot spend a minute's budget in its first second and then wait the rest of the minute."""
+    return [(60.0, limit), (15.0, max(1, limit // 4))]
+
+
+async def _slots(conn: asyncpg.Connection, dest_key: str, now: datetime) -> list[datetime]:
+    rows = await conn.fetch(
+        "SELECT at FROM rate_slots WHERE dest_key = $1 AND at > $2 ORDER BY at DESC",
+        dest_key,
+        now - timedelta(seconds=60),
+    )
+    return [r["at"] for r in rows]
+
+
 async def reserve(conn: asyncpg.Connection, dest_key: str, limit: int, wanted: int, now: datetime) -> int:
-    """Take up to `wanted` of `limit` per-minute slots for one destination (serialised per destination)."""
+    """Take up to `wanted` request slots for one destination (serialised per destination across workers)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", dest_key)
-        used = await conn.fetchval(
-            "SELECT count(*) FROM rate_slots WHERE dest_key = $1 AND at > $2",
-            dest_key,
-            now - timedelta(seconds=60),
-        )
-        granted = max(0, min(wanted, limit - int(used)))
+        recent = await _slots(conn, dest_key, now)
+        granted = wanted
+        for seconds, cap in windows(limit):
+            used = sum(1 for at in recent if at > now - timedelta(seconds=seconds))
+            granted = min(granted, cap - used)
+        granted = max(0, granted)
         if granted:
             await conn.executemany(
                 "INSERT INTO rate_slots (dest_key, at) VALUES ($1, $2)", [(dest_key, now)] * granted
@@ -67,14 +83,15 @@ async def reserve(conn: asyncpg.Connection, dest_key: str, limit: int, wanted: i
         return granted
 
 
-async def window_reopens(conn: asyncpg.Connection, dest_key: str, now: datetime) -> datetime:
-    """When the oldest slot in the last minute expires."""
-    oldest = await conn.fetchval(
-        "SELECT min(at) FROM rate_slots WHERE dest_key = $1 AND at > $2",
-        dest_key,
-        now - timedelta(seconds=60),
-    )
-    return (oldest or now) + timedelta(seconds=60)
+async def window_reopens(conn: asyncpg.Connection, dest_key: str, limit: int, now: datetime) -> datetime:
+    """The first instant at which every window has room for one more request."""
+    recent = await _slots(conn, dest_key, now)  # newest first
+    reopen = now
+    for seconds, cap in windows(limit):
+        inside = [at for at in recent if at > now - timedelta(seconds=seconds)]
+        if len(inside) >= cap:
+            reopen = max(reopen, inside[cap - 1] + timedelta(seconds=seconds))
+    return reopen
 
 
 async def start_attempts(
@@ -97,3 +114,78 @@ async def start_attempts(
 async def purge_slots(conn: asyncpg.Connection, now: datetime) -> None:
     """Forget rate-limit slots older than the window."""
     await conn.execute("DELETE FROM rate_slots WHERE at < $1", now - timedelta(minutes=5))
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A row's state after an attempt (sent, merged, retry later, next route, or failed)."""
+
+    id: int
+    attempts: int  # the fence: the claim this worker made
+    status: str
+    route: int
+    route_attempts: int
+    failing_since: datetime | None
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    sent_via: str | None
+    merged_into: int | None
+    error: str | None
+    error_kind: str | None
+
+
+_FINISH = """
+WITH o AS (
+    UPDATE outbox SET status = x.status, route = x.route, route_attempts = x.ra, route_failing_since = x.since,
+           next_attempt_at = x.next_at, sent_at = x.sent_at, sent_via = x.via, merged_into = x.merged,
+           lease_until = NULL, last_error = x.err, last_error_kind = x.kind
+    FROM unnest($1::bigint[], $2::int[], $3::text[], $4::smallint[], $5::int[], $6::timestamptz[],
+                $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[], $11::text[], $12::text[])
+         AS x(id, att, status, route, ra, since, next_at, sent_at, via, merged, err, kind)
+    WHERE outbox.id = x.id AND outbox.status = 'sending' AND outbox.leased_by = $13 AND outbox.attempts = x.att
+    RETURNING outbox.id),
+a AS (
+    UPDATE outbox_attempts SET outcome = y.outcome, error = y.err, duration_s = $14
+    FROM unnest($15::bigint[], $16::text[], $17::text[]) AS y(id, outcome, err)
+    WHERE outbox_attempts.id = y.id RETURNING 1),
+t AS (
+    INSERT INTO timeline (incident_id, at, actor, kind, detail)
+    SELECT * FROM unnest($18::bigint[], $19::timestamptz[], $20::text[], $21::text[], $22::jsonb[]) RETURNING 1)
+SELECT (SELECT count(*) FROM o) + 0 * (SELECT count(*) FROM a) + 0 * (SELECT count(*) FROM t)"""
+
+
+async def finish(
+    conn: asyncpg.Connection,
+    worker: str,
+    rows: Sequence[Finished],
+    attempts: Sequence[tuple[int, str, str | None]],
+    elapsed: float,
+    entries: Sequence[tuple[int, datetime, str, str, Mapping[str, Any]]],
+) -> int:
+    """Outbox rows (fenced by lease holder and claim), their attempt rows and timeline rows: one statement."""
+    count: int = await conn.fetchval(
+        _FINISH,
+        [r.id for r in rows],
+        [r.attempts for r in rows],
+        [r.status for r in rows],
+        [r.route for r in rows],
+        [r.route_attempts for r in rows],
+        [r.failing_since for r in rows],
+        [r.next_attempt_at for r in rows],
+        [r.sent_at for r in rows],
+        [r.sent_via for r in rows],
+        [r.merged_into for r in rows],
+        [r.error for r in rows],
+        [r.error_kind for r in rows],
+        worker,
+        elapsed,
+        [a[0] for a in attempts],
+        [a[1] for a in attempts],
+        [a[2] for a in attempts],
+        [e[0] for e in entries],
+        [e[1] for e in entries],
+        [e[2] for e in entries],
+        [e[3] for e in entries],
+        [dict(e[4]) for e in entries],
+    )
+    return count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import asyncpg
@@ -14,9 +14,10 @@ from monitor.clock import Clock
 from monitor.config.responders import Responders
 from monitor.events import store
 from monitor.events.clusterer import GroupingParams, Join, WindowIndex
-from monitor.events.model import PostIn
+from monitor.events.model import EventState, PostIn
 from monitor.incidents.from_events import Outcome, apply_events
 from monitor.incidents.grades import GRADE_NAMES
+from monitor.incidents.judge import Transition, judge, seen_at
 from monitor.incidents.lifecycle import EngineHooks, engine_hooks
 from monitor.metrics import Metrics
 
@@ -25,11 +26,18 @@ INLINE_BELOW = 50
 
 
 def assign_all(
-    index: WindowIndex, posts: list[PostIn], roots: dict[tuple[str, str], int], ids: Iterator[int]
-) -> list[Join]:
-    """Assign posts in publication order; reposts of posts in the same batch follow their root."""
+    index: WindowIndex,
+    posts: list[PostIn],
+    roots: dict[tuple[str, str], int],
+    ids: Iterator[int],
+    decide: Callable[[EventState, PostIn], Transition | None],
+    *,
+    stop_at_decision: bool = False,
+) -> tuple[list[Join], list[Transition]]:
+    """Assign posts in publication order (reposts follow their root) and judge each event as it grows."""
     local: dict[tuple[str, str], int] = {}
-    joins = []
+    joins: list[Join] = []
+    transitions: list[Transition] = []
     for p in posts:
         repost = None
         for ext in (p.root_external_id, p.parent_external_id):
@@ -38,7 +46,12 @@ def assign_all(
         j = index.assign(p, repost, lambda: next(ids))
         local[(p.source_id, p.external_id)] = j.event_id
         joins.append(j)
-    return joins
+        tr = decide(index.events[j.event_id], p)
+        if tr is not None:
+            transitions.append(tr)
+            if stop_at_decision:  # the replay ticks the clock engine before later posts
+                break
+    return joins, transitions
 
 
 class GroupingStage:
@@ -54,6 +67,7 @@ class GroupingStage:
         params: GroupingParams | None = None,
         batch_size: int = 1000,
         df_every: int = 20,
+        stop_at_decision: bool = False,
         metrics: Metrics | None = None,
     ) -> None:
         self.pool = pool
@@ -63,6 +77,8 @@ class GroupingStage:
         self.params = params or GroupingParams()
         self.batch_size = batch_size
         self.df_every = max(df_every, 1)
+        self.stop_at_decision = stop_at_decision
+        self.until: datetime | None = None  # replay: only posts seen before this
         self.metrics = metrics
         self._batches = 0
         self.last_outcome = Outcome()
@@ -86,7 +102,7 @@ class GroupingStage:
         lock = await store.lock_grouping(conn)
         if lock is None:
             return 0, None
-        posts = await store.claim_posts(conn, self.batch_size)
+        posts = await store.claim_posts(conn, self.batch_size, self.until)
         if not posts:
             return 0, None
         index = self._index
@@ -99,20 +115,28 @@ class GroupingStage:
         for e in await store.load_events(conn, missing):
             index.load_event(e)
         ids = itertools.count(lock.next_event_id)  # only grouping creates events, under the lock
+        t_now = now.timestamp()
+
+        def decide(e: EventState, p: PostIn) -> Transition | None:
+            return judge(self.responders, e, p, seen_at(p, t_now))
+
+        args = (index, posts, roots, ids, decide)
         if len(posts) >= INLINE_BELOW:  # off the event loop; small batches aren't worth a thread hop
-            joins = await asyncio.to_thread(assign_all, index, posts, roots, ids)
+            joins, transitions = await asyncio.to_thread(
+                assign_all, *args, stop_at_decision=self.stop_at_decision
+            )
         else:
-            joins = assign_all(index, posts, roots, ids)
+            joins, transitions = assign_all(*args, stop_at_decision=self.stop_at_decision)
         next_event_id = next(ids)
         touched = {j.event_id: index.events[j.event_id] for j in joins}
         by_id = {p.post_id: p for p in posts}
+        stored_grades = {i: e.grade for i, e in touched.items() if not e.opening}
         await store.save_events(conn, list(touched.values()), now)
         await store.save_joins(conn, joins, by_id, touched, now, self.params.burst.bucket_s)
         hooks = self.hooks or engine_hooks()
-        outcome = await apply_events(conn, self.responders, hooks, list(touched.values()), joins, by_id, now)
-        await store.set_grades(conn, {e: g for e, g in outcome.grades.items() if g != touched[e].grade})
-        for event_id, grade in outcome.grades.items():
-            touched[event_id].grade = grade
+        outcome = await apply_events(conn, self.responders, hooks, touched, joins, by_id, transitions, now)
+        changed = {i: g for i, g in outcome.grades.items() if i not in stored_grades or stored_grades[i] != g}
+        await store.set_grades(conn, changed)
         index.sweep(keep=set(touched))
         # Document frequencies are a slowly moving statistic: a worker that reloads a snapshot a few
         # batches old weighs terms almost identically, so they are written every `df_every` batches.
@@ -121,7 +145,7 @@ class GroupingStage:
         await store.save_state(conn, index, lock.epoch + 1, next_event_id, now, with_df=with_df)
         self.last_outcome = outcome
         self._count(outcome)
-        return len(posts), lock.epoch + 1
+        return len(joins), lock.epoch + 1
 
     def _count(self, outcome: Outcome) -> None:
         if self.metrics is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -65,12 +66,14 @@ _INSERT = (
     + ") ON CONFLICT (source_id, external_id) DO NOTHING"
 )
 _UNDECIDED = "satisfied_at IS NULL AND breached_at IS NULL AND closed_at IS NULL"
+# The next instant a clock or chain step decides something. Settled clocks and repeated pages don't
+# count: they fire at the next tick anyway, and ticking for each would dominate a long replay.
 _NEXT_DECISION = f"""
 SELECT min(t) FROM (
-    SELECT min(next_fire_at) AS t FROM clocks WHERE next_fire_at IS NOT NULL AND {_UNDECIDED}
+    SELECT min(next_fire_at) AS t FROM clocks WHERE next_fire_at > $1 AND {_UNDECIDED}
     UNION ALL
     SELECT min(e.next_action_at) FROM escalations e
-    WHERE e.next_action_at IS NOT NULL AND EXISTS (
+    WHERE e.next_action_at > $1 AND e.loop_count = 0 AND e.attempt <= 1 AND EXISTS (
         SELECT 1 FROM clocks c WHERE c.incident_id = e.incident_id AND c.legal AND {_UNDECIDED})
 ) x"""
 
@@ -79,10 +82,11 @@ SELECT min(t) FROM (
 class ReplayOptions:
     """Simulation step (a poll cycle), how long clocks run after the last post, batch sizes."""
 
-    tick: timedelta = timedelta(minutes=15)
+    tick: timedelta = timedelta(minutes=5)  # the poll cycle: a post is seen at the next multiple of it
     drain: timedelta = timedelta(hours=48)
     engine: bool = True
     batch: int = 2000
+    chunk: int = 10_000  # posts ingested and analysed at a time
     min_engine_gap: timedelta = timedelta(minutes=1)
 
 
@@ -153,8 +157,22 @@ def _record(p: ArchivePost, root: str | None, regions: dict[str, str], seen_at: 
     )
 
 
+def poll_time(published: datetime, tick: timedelta) -> datetime:
+    """When a poller running every `tick` first sees a post published at `published`."""
+    step = tick.total_seconds()
+    if step <= 0:
+        return published
+    t = published.timestamp()
+    return datetime.fromtimestamp(math.ceil(t / step) * step, UTC)
+
+
 class Replay:
-    """Runs one archive; the database must be fresh (migrated, empty)."""
+    """Runs one archive through a fresh database, post by post in simulated time.
+
+    Time advances from one decision to the next: the next post to be seen, or the next clock or chain
+    step the engine must act on. Grouping stops after any post that opens or upgrades an incident, so the
+    engine acts before the posts that follow it, exactly as it would live.
+    """
 
     def __init__(
         self,
@@ -171,64 +189,75 @@ class Replay:
         self.clock = FakeClock()
         self.analyse = AnalysisStage(pool, self.clock, analyzer, batch_size=options.batch)
         self.group = GroupingStage(
-            pool, self.clock, responders, hooks=engine_hooks(), batch_size=options.batch
+            pool,
+            self.clock,
+            responders,
+            hooks=engine_hooks(),
+            batch_size=options.batch,
+            stop_at_decision=True,
         )
-        self.engine: Engine | None = None
+        self.engine = Engine(pool, self.clock) if options.engine else None  # no operator alerts in a replay
+        self._engine_floor = datetime.min.replace(tzinfo=UTC)
 
-    async def _timed(self, name: str, run: Any, run_: ReplayRun) -> None:
-        started = self.stopwatch.monotonic()
-        while (await run()) >= self.options.batch:
-            pass
-        run_.seconds[name] += self.stopwatch.monotonic() - started
-
-    async def _tick_until(self, limit: datetime, run: ReplayRun) -> None:
-        """Tick the engine at each undecided clock or chain step up to `limit` (not at settled repeats)."""
+    async def _next_engine(self) -> datetime | None:
         if self.engine is None:
-            return
+            return None
+        due: datetime | None = await self.pool.fetchval(_NEXT_DECISION, self._engine_floor)
+        return due
+
+    async def _tick(self, due: datetime, run: ReplayRun) -> None:
+        assert self.engine is not None
         started = self.stopwatch.monotonic()
-        last: datetime | None = None
-        while True:
-            due: datetime | None = await self.pool.fetchval(_NEXT_DECISION)
-            if due is None:
-                break
-            at = max(due, last + self.options.min_engine_gap) if last else due
-            if at > limit:
-                break
-            self.clock.set(max(at, self.clock.now()))
-            await self.engine.tick(self.clock.now())
-            run.engine_ticks += 1
-            last = self.clock.now()
+        at = max(due, self._engine_floor + self.options.min_engine_gap)
+        await self.engine.tick(at)
+        self._engine_floor = at  # anything still due at or before `at` was processed (late) or is stuck
+        run.engine_ticks += 1
         run.seconds["engine"] += self.stopwatch.monotonic() - started
+
+    async def _ingest(self, posts: list[ArchivePost], seen: list[datetime], run: ReplayRun) -> None:
+        started = self.stopwatch.monotonic()
+        regions = region_lookup(self.responders)
+        records = [_record(p, self._roots.get(p.id), regions, s) for p, s in zip(posts, seen, strict=True)]
+        await self.pool.execute(_INSERT, *(list(col) for col in zip(*records, strict=True)))
+        run.seconds["insert"] += self.stopwatch.monotonic() - started
+        self.clock.set(max(self.clock.now(), seen[-1]))
+        started = self.stopwatch.monotonic()
+        while await self.analyse.run_once():
+            pass
+        run.seconds["analyse"] += self.stopwatch.monotonic() - started
 
     async def run(self, posts: list[ArchivePost]) -> ReplayRun:
         opts = self.options
-        first = posts[0].published_at
-        self.clock.set(first)
-        run = ReplayRun(started_at=first, ended_at=first, posts=len(posts))
-        if opts.engine:
-            self.engine = Engine(self.pool, self.clock, None, self.responders)
+        seen = [poll_time(p.published_at, opts.tick) for p in posts]
+        self._roots = roots(posts)
+        self.clock.set(seen[0])
+        run = ReplayRun(started_at=posts[0].published_at, ended_at=seen[-1] + opts.drain, posts=len(posts))
         async with self.pool.acquire() as conn:
-            await ensure_sources(conn, first)
-        root_of = roots(posts)
-        regions = region_lookup(self.responders)
-        times = [p.published_at for p in posts]
-        i, now = 0, first
-        while i < len(posts):
-            start = max(now, posts[i].published_at)
-            await self._tick_until(start, run)
-            end = start + opts.tick
-            j = bisect.bisect_left(times, end, lo=i)
+            await ensure_sources(conn, seen[0])
+        inserted = grouped = 0
+        while True:
+            engine_due = await self._next_engine()
+            post_due = seen[grouped] if grouped < len(posts) else None
+            if post_due is None:
+                if engine_due is None or engine_due > run.ended_at:
+                    break
+                await self._tick(engine_due, run)
+                continue
+            if engine_due is not None and engine_due <= post_due:
+                await self._tick(engine_due, run)
+                continue
+            if inserted == grouped:
+                end = bisect.bisect_left(seen, engine_due, inserted) if engine_due else len(posts)
+                end = max(min(end, inserted + opts.chunk), inserted + 1)
+                await self._ingest(posts[inserted:end], seen[inserted:end], run)
+                inserted = end
             started = self.stopwatch.monotonic()
-            records = [_record(p, root_of.get(p.id), regions, end) for p in posts[i:j]]
-            await self.pool.execute(_INSERT, *(list(col) for col in zip(*records, strict=True)))
-            run.seconds["insert"] += self.stopwatch.monotonic() - started
-            self.clock.set(end)
-            await self._timed("analyse", self.analyse.run_once, run)
-            await self._timed("group", self.group.run_once, run)
-            await self._tick_until(end, run)
+            self.group.until = engine_due
+            done = await self.group.run_once()
+            run.seconds["group"] += self.stopwatch.monotonic() - started
+            if done == 0:
+                raise RuntimeError(f"replay stalled at post {posts[grouped].id!r}")
+            grouped += done
             run.steps += 1
-            i, now = j, end
-        run.ended_at = now + opts.drain
-        await self._tick_until(run.ended_at, run)
         self.clock.set(max(self.clock.now(), run.ended_at))
         return run

@@ -17,6 +17,7 @@ _FULL_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(
 _WEIBO_LONG = "%a %b %d %H:%M:%S %z %Y"  # Sat Jun 15 11:44:46 +0800 2019
 # A "MM-DD" date later than this after now must belong to last year.
 _FUTURE_SLACK = timedelta(days=1)
+_MAX_EPOCH_DIGITS = 20
 
 
 def resolve_weibo_date(raw: str, now: datetime) -> datetime | None:
@@ -29,7 +30,10 @@ def resolve_weibo_date(raw: str, now: datetime) -> datetime | None:
     if s in ("刚刚", "刚才"):
         return now
     if m := _AGO.match(s):
-        return now - timedelta(**{_AGO_UNITS[m.group(2)]: int(m.group(1))})
+        try:
+            return now - timedelta(**{_AGO_UNITS[m.group(2)]: int(m.group(1))})
+        except (OverflowError, ValueError):  # "99999999999天前" is before year 1; 5000 digits is no int
+            return None
     if m := _DAY_WORD.match(s):
         date = local.date() - timedelta(days=_DAY_OFFSETS[m.group(1)])
         return _local(date.year, date.month, date.day, int(m.group(2)), int(m.group(3)))
@@ -58,8 +62,8 @@ def parse_datetime(value: object, *, naive_tz: tzinfo = SHANGHAI) -> datetime | 
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        seconds = float(value) / 1000.0 if value > 1e11 else float(value)
-        try:
+        try:  # float() itself overflows for integers beyond 1e308 (JSON allows them)
+            seconds = float(value) / 1000.0 if value > 1e11 else float(value)
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
@@ -69,7 +73,8 @@ def parse_datetime(value: object, *, naive_tz: tzinfo = SHANGHAI) -> datetime | 
     if not s:
         return None
     if s.isdigit():
-        return parse_datetime(int(s))
+        # isdigit() is true for "²" and other digits int() refuses; no epoch needs more than 20 digits.
+        return parse_datetime(int(s)) if s.isascii() and len(s) <= _MAX_EPOCH_DIGITS else None
     parsed: datetime | None = None
     try:
         parsed = datetime.fromisoformat(s.replace("Z", "+00:00").replace("/", "-"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 _NON_WORD = re.compile(r"[\W_]+")
 _COUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*(万|w|亿|千|k)?\s*\+?$", re.IGNORECASE)
 _COUNT_UNITS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
+# No real count comes near this; a hostile 1e30 or Infinity must still fit a bigint column.
+MAX_COUNT = 10**12
 # Below this many characters a text is too generic ("转发微博") to prove two posts are the same.
 _MIN_FINGERPRINT_CHARS = 8
 
@@ -76,20 +79,23 @@ def content_fingerprint(title: str, text: str, *, fallback: str) -> str:
 
 
 def parse_count(value: object) -> int:
-    """Engagement counts as Weibo shows them: 123, "1,234", "1.2万", "100万+", "3亿"; labels mean 0."""
+    """Engagement counts as Weibo shows them: 123, "1,234", "1.2万", "100万+", "3亿"; labels mean 0.
+
+    The result is always 0..MAX_COUNT, whatever the input (NaN means 0, Infinity the cap).
+    """
     if isinstance(value, bool) or value is None:
         return 0
     if isinstance(value, int):
-        return max(value, 0)
+        return min(max(value, 0), MAX_COUNT)
     if isinstance(value, float):
-        return max(int(value), 0)
+        return 0 if math.isnan(value) else int(min(max(value, 0.0), MAX_COUNT))
     if not isinstance(value, str):
         return 0
     m = _COUNT.match(value.strip().replace(",", ""))
     if m is None:
         return 0  # "转发", "评论", "赞": the label Weibo shows instead of a zero
-    number = float(m.group(1))
+    number = float(m.group(1))  # inf for a 400-digit string, capped below
     unit = m.group(2)
     if unit is not None:
         number *= _COUNT_UNITS[unit.lower()]
-    return round(number)
+    return round(min(number, MAX_COUNT))

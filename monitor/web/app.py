@@ -13,7 +13,7 @@ from monitor.web.api import reference as api_reference
 from monitor.web.keys import LINKS, SERVICES, WEB_OPTIONS
 from monitor.web.middlewares import auth_middleware, error_middleware, security_middleware
 from monitor.web.options import WebOptions
-from monitor.web.pages import board, department, incident, login, sources
+from monitor.web.pages import board, department, incident, login, notifications, sources
 from monitor.web.pages import links as link_pages
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ ROUTE_MODULES = (
     incident,
     department,
     sources,
+    notifications,
     login,
     link_pages,
 )

@@ -87,7 +87,7 @@ def check_auth(
     signature = headers.get(SIGNATURE_HEADER, "").strip().removeprefix("sha256=")
     if hmac_secret and signature:
         stamp = headers.get(TIMESTAMP_HEADER, "").strip()
-        if not stamp.isdigit():
+        if not (stamp.isascii() and stamp.isdigit()):
             return Refusal(401, "unauthenticated", "签名请求缺少有效的时间戳", {"header": TIMESTAMP_HEADER})
         skew = abs(now.timestamp() - int(stamp))
         if skew > window.total_seconds():

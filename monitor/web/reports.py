@@ -10,6 +10,7 @@ from monitor.reports.build import Format, incident_report, period_report, today
 from monitor.reports.html import REPORT_CSP
 from monitor.reports.period import PeriodKind
 from monitor.web.access import Principal, visibility
+from monitor.web.api.common import incident_id as path_incident_id
 from monitor.web.errors import ApiError
 from monitor.web.keys import SERVICES
 from monitor.web.pages.common import signed_in
@@ -74,10 +75,7 @@ async def weekly(request: web.Request) -> web.Response:
 async def incident(request: web.Request) -> web.Response:
     principal = signed_in(request)
     services = request.app[SERVICES]
-    try:
-        incident_id = int(request.match_info["id"])
-    except ValueError:
-        raise ApiError("not_found", "事件不存在") from None
+    incident_id = path_incident_id(request)
     async with services.pool.acquire() as conn:
         await visible_incident(conn, principal, incident_id)  # 404 / 403 for other departments' incidents
     fmt = _format(request)

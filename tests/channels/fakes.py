@@ -1,4 +1,4 @@
-"""Vendor look-alikes on 127.0.0.1: the success and error bodies, rate limits and signature checks they use."""
+"""Vendor look-alikes on 127.0.0.1: their success and error bodies, rate limits and signature checks."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ class FakeDingTalk(Vendor):
         if len(raw) > 20000:
             return web.json_response({"errcode": 460101, "errmsg": "message too long, exceed 20000 bytes"})
         if self.over_limit():
-            return web.json_response({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})
+            return web.json_response(
+                {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
+            )
         body = json.loads(raw)
         kind = body.get("msgtype")
         if kind not in ("markdown", "actionCard", "text") or kind not in body:
@@ -143,7 +145,9 @@ class FakeFeishu(Vendor):
         if self.down():
             return web.Response(status=self.down_status)
         if request.match_info["token"] != self.token:
-            return web.json_response({"code": 19001, "msg": "param invalid: incoming webhook access token invalid"})
+            return web.json_response(
+                {"code": 19001, "msg": "param invalid: incoming webhook access token invalid"}
+            )
         raw = await request.read()
         if len(raw) > 30 * 1024:
             return web.json_response({"code": 19036, "msg": "The message exceeds the size limit of 30KB"})
@@ -155,7 +159,10 @@ class FakeFeishu(Vendor):
             fresh = ts.isdigit() and abs(self.clock.now().timestamp() - int(ts)) <= 3600
             if not fresh or not hmac.compare_digest(expected, str(body.get("sign", ""))):
                 return web.json_response(
-                    {"code": 19021, "msg": "sign match fail or timestamp is not within one hour from current time"}
+                    {
+                        "code": 19021,
+                        "msg": "sign match fail or timestamp is not within one hour from current time",
+                    }
                 )
         if self.over_limit():
             return web.json_response({"code": 11232, "msg": "frequency limited"})
@@ -187,7 +194,9 @@ class FakeGateway(Vendor):
         if self.secret:
             ts = request.headers.get(TIMESTAMP_HEADER, "")
             if not verify(self.secret, ts, raw, request.headers.get(SIGNATURE_HEADER, "")):
-                return web.json_response({"code": "BAD_SIGNATURE", "message": "signature mismatch"}, status=401)
+                return web.json_response(
+                    {"code": "BAD_SIGNATURE", "message": "signature mismatch"}, status=401
+                )
         if self.over_limit():
             return web.json_response({"code": "RATE_LIMITED", "message": "slow down"}, status=429)
         self.keys.append(request.headers.get(IDEMPOTENCY_HEADER, ""))

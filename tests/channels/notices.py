@@ -7,10 +7,16 @@ from datetime import UTC, datetime, timedelta
 from monitor.channels.base import ClockLine, Link, Notice
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-HOSTILE = "速看[点我领取](http://evil.example/x) <@all> **加粗** # 标题 <font color=red>假</font> @13800000000"
+HOSTILE = (
+    "速看[点我领取](http://evil.example/x) <@all> **加粗** # 标题 <font color=red>假</font> @13800000000"
+)
 
 
-def notice(summary: str = "网传某化工厂发生爆燃，现场浓烟。", title: str = HOSTILE, key: str = "esc:1:yingji:r0:l0:s0:a0:person:x") -> Notice:
+def notice(
+    summary: str = "网传某化工厂发生爆燃，现场浓烟。",
+    title: str = HOSTILE,
+    key: str = "esc:1:yingji:r0:l0:s0:a0:person:x",
+) -> Notice:
     return Notice(
         key=key,
         event="page",

@@ -45,8 +45,13 @@ async def test_dingtalk_action_card_signed_and_escaped(session, fake_clock: Fake
     async with serve(fake.app()) as base:
         channel = DingTalkChannel(session, fake_clock)
         # 专有钉钉/浙政钉: the configured base URL replaces the public host, keeping the token
-        dest = Destination("dingtalk", "channel:yingji/group", url="https://oapi.dingtalk.com/robot/send?access_token=dt-token",
-                           secret=fake.secret, base_url=base)
+        dest = Destination(
+            "dingtalk",
+            "channel:yingji/group",
+            url="https://oapi.dingtalk.com/robot/send?access_token=dt-token",
+            secret=fake.secret,
+            base_url=base,
+        )
         await channel.send(notice(), dest)
     card = fake.received[0]["actionCard"]
     assert [b["title"] for b in card["btns"]] == ["确认接报", "查看详情"]
@@ -59,18 +64,29 @@ async def test_dingtalk_errors_are_classified(session, fake_clock: FakeClock) ->
     fake = FakeDingTalk(fake_clock)
     async with serve(fake.app()) as base:
         channel = DingTalkChannel(session, fake_clock)
-        good = Destination("dingtalk", "d", url=f"{base}/robot/send?access_token=dt-token", secret=fake.secret)
+        good = Destination(
+            "dingtalk", "d", url=f"{base}/robot/send?access_token=dt-token", secret=fake.secret
+        )
         with pytest.raises(ChannelError) as bad_sign:
             await channel.send(notice(), Destination("dingtalk", "d", url=good.url, secret="SECwrong"))
-        assert (bad_sign.value.retryable, bad_sign.value.kind) == (False, "auth") and "310000" in bad_sign.value.reason
+        assert (bad_sign.value.retryable, bad_sign.value.kind) == (
+            False,
+            "auth",
+        ) and "310000" in bad_sign.value.reason
         with pytest.raises(ChannelError) as no_token:
-            await channel.send(notice(), Destination("dingtalk", "d", url=f"{base}/robot/send?access_token=x"))
+            await channel.send(
+                notice(), Destination("dingtalk", "d", url=f"{base}/robot/send?access_token=x")
+            )
         assert not no_token.value.retryable and "300005" in no_token.value.reason
         for _ in range(20):
             await channel.send(notice(), good)
         with pytest.raises(ChannelError) as throttled:
             await channel.send(notice(), good)
-        assert throttled.value.retryable and throttled.value.kind == "throttled" and "130101" in throttled.value.reason
+        assert (
+            throttled.value.retryable
+            and throttled.value.kind == "throttled"
+            and "130101" in throttled.value.reason
+        )
         fake_clock.advance(61)
         fake.down_until = fake_clock.now().replace(year=2027)
         with pytest.raises(ChannelError) as down:
@@ -84,7 +100,9 @@ async def test_dingtalk_errors_are_classified(session, fake_clock: FakeClock) ->
 async def test_dingtalk_long_digest_is_split_under_the_limit(session, fake_clock: FakeClock) -> None:
     fake = FakeDingTalk(fake_clock, limit=100)
     async with serve(fake.app()) as base:
-        dest = Destination("dingtalk", "d", url=f"{base}/robot/send?access_token=dt-token", secret=fake.secret)
+        dest = Destination(
+            "dingtalk", "d", url=f"{base}/robot/send?access_token=dt-token", secret=fake.secret
+        )
         await DingTalkChannel(session, fake_clock).send(digest_of(200), dest)
     assert len(fake.received) > 1
     assert all(len(json.dumps(b, ensure_ascii=False).encode()) <= 20000 for b in fake.received)
@@ -97,11 +115,15 @@ async def test_wecom_markdown_limit_and_errors(session, fake_clock: FakeClock) -
         dest = Destination("wecom", "w", url=f"{base}/cgi-bin/webhook/send?key=wc-key")
         await channel.send(notice(summary="超长摘要" * 3000), dest)
         content = fake.received[0]["markdown"]["content"]
-        assert len(content.encode()) <= 4096 and '<font color="warning">' in content and "<@all>" not in content
+        assert (
+            len(content.encode()) <= 4096 and '<font color="warning">' in content and "<@all>" not in content
+        )
         await channel.send(digest_of(80), dest)
         assert len(fake.received) > 2
         with pytest.raises(ChannelError) as bad_key:
-            await channel.send(notice(), Destination("wecom", "w", url=f"{base}/cgi-bin/webhook/send?key=nope"))
+            await channel.send(
+                notice(), Destination("wecom", "w", url=f"{base}/cgi-bin/webhook/send?key=nope")
+            )
         assert not bad_key.value.retryable and "93000" in bad_key.value.reason
         while len(fake.received) < 20:
             await channel.send(notice(), dest)

@@ -23,7 +23,9 @@ class Mailbox:
         self.messages: list[Message] = []
         self.refuse: str | None = None
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
         if self.refuse:
             return self.refuse
         envelope.rcpt_tos.append(address)
@@ -59,7 +61,9 @@ async def test_mail_is_delivered_with_escaped_html(smtp: tuple[Mailbox, int]) ->
     msg = box.messages[0]
     assert msg["To"] == "yingji.head@yunjiang.gov.cn"
     assert msg["X-Yuqing-Idempotency-Key"] == notice().key
-    parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in msg.walk() if not p.is_multipart()}
+    parts = {
+        p.get_content_type(): p.get_payload(decode=True).decode() for p in msg.walk() if not p.is_multipart()
+    }
     assert "确认接报：https://yq.example/l/eyJ2IjoxfQ.sig" in parts["text/plain"]
     html = parts["text/html"]
     assert "<font color=red>" not in html and "&lt;font color=red&gt;" in html

@@ -26,14 +26,18 @@ async def test_sms_is_signed_short_and_carries_the_ack_link(session: aiohttp.Cli
     gw = FakeGateway(clock)
     async with serve(gw.app()) as base:
         channel = SmsChannel(session, clock)
-        dest = Destination("sms", "sms:+8613800000001", to="+8613800000001", url=f"{base}/send", secret=gw.secret)
+        dest = Destination(
+            "sms", "sms:+8613800000001", to="+8613800000001", url=f"{base}/send", secret=gw.secret
+        )
         await channel.send(notice(), dest)
         body = gw.received[0]
         assert body["to"] == "+8613800000001" and body["type"] == "sms"
         assert len(body["text"].encode()) <= 600 and "确认接报：https://yq.example/l/" in body["text"]
         assert gw.keys == [notice().key]
         with pytest.raises(ChannelError) as bad:
-            await channel.send(notice(), Destination("sms", "s", to="+86", url=f"{base}/send", secret="wrong"))
+            await channel.send(
+                notice(), Destination("sms", "s", to="+86", url=f"{base}/send", secret="wrong")
+            )
         assert not bad.value.retryable and bad.value.kind == "auth"
         gw.reply = {"code": "RATE_LIMIT", "message": "too many"}
         with pytest.raises(ChannelError) as throttled:
@@ -55,8 +59,10 @@ async def test_webhook_template_and_signature(session: aiohttp.ClientSession) ->
     template = {"msg": "${headline}：${title}", "incident": "${incident_id}", "links": "${links}", "fixed": 1}
     async with serve(gw.app()) as base:
         channel = WebhookChannel(session, clock, template)
-        await channel.send(notice(title="标题\"带引号'与${headline}"), Destination("webhook", "h", url=f"{base}/hook",
-                                                                           secret="hook-secret"))
+        await channel.send(
+            notice(title="标题\"带引号'与${headline}"),
+            Destination("webhook", "h", url=f"{base}/hook", secret="hook-secret"),
+        )
     body = gw.received[0]
     assert body["msg"] == "新舆情事件，请确认接报：标题\"带引号'与${headline}"  # values are never re-expanded
     assert body["incident"] == 1 and body["fixed"] == 1

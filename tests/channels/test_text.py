@@ -14,20 +14,38 @@ from tests.channels.notices import HOSTILE, digest_of, notice
     [
         "[点我](http://evil.example)",
         "<@all> 请注意",
-        "<at user_id=\"all\">所有人</at>",
+        '<at user_id="all">所有人</at>',
         "**粗体** _斜体_ `code` ~~删除~~",
         "# 标题\n> 引用\n- 列表",
         "![img](http://evil.example/a.png)",
         "javascript:alert(1)",
         "www.evil.example 与 https://evil.example/path",
         "dingtalk://dingtalkclient/page/link?url=x",
-        "<font color=\"warning\">假警告</font>",
+        '<font color="warning">假警告</font>',
         "\u202e反转\u200b零宽",
     ],
 )
 def test_escape_leaves_no_live_syntax(hostile: str) -> None:
     out = escape(hostile)
-    for live in ("[", "]", "(", ")", "<", ">", "*", "_", "`", "#", "!", "~", "@", "://", "\n", "\u202e", "\u200b"):
+    for live in (
+        "[",
+        "]",
+        "(",
+        ")",
+        "<",
+        ">",
+        "*",
+        "_",
+        "`",
+        "#",
+        "!",
+        "~",
+        "@",
+        "://",
+        "\n",
+        "\u202e",
+        "\u200b",
+    ):
         assert live not in out, (live, out)
     assert "http" not in out or "http：" in out or "https：" in out
 
@@ -56,7 +74,8 @@ def test_fit_bytes_cuts_on_a_character_boundary() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(59, "0分"), (600, "10分"), (3600, "1小时"), (3 * 3600 + 720, "3小时12分"), (-90000, "1天1小时")]
+    ("seconds", "text"),
+    [(59, "0分"), (600, "10分"), (3600, "1小时"), (3 * 3600 + 720, "3小时12分"), (-90000, "1天1小时")],
 )
 def test_duration(seconds: float, text: str) -> None:
     assert duration(seconds) == text

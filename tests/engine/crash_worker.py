@@ -1,4 +1,4 @@
-"""A worker process for the kill -9 test: engine, sender and auditor on simulated time read from `sim_clock`."""
+"""A worker process for the kill -9 test: engine, sender and auditor on simulated time from `sim_clock`."""
 
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ async def open_incident(
         )
         for dept, role in depts:
             await conn.execute(
-                "INSERT INTO incident_departments (incident_id, department_id, role, added_at) VALUES ($1,$2,$3,$4)",
+                "INSERT INTO incident_departments (incident_id, department_id, role, added_at)"
+                " VALUES ($1, $2, $3, $4)",
                 iid,
                 dept,
                 role,
@@ -69,8 +70,12 @@ async def open_incident(
 
 
 async def drive(
-    pool: asyncpg.Pool, clock: "FakeClock", workers: "list[tuple[Engine, Sender]]", until: datetime,
-    *, max_steps: int = 20000,
+    pool: asyncpg.Pool,
+    clock: FakeClock,
+    workers: list[tuple[Engine, Sender]],
+    until: datetime,
+    *,
+    max_steps: int = 20000,
 ) -> int:
     """Jump the fake clock from one due instant to the next until `until`, running every worker each time."""
     from monitor.engine.tick import next_due
@@ -96,9 +101,13 @@ async def drive(
 
 
 def make_workers(
-    pool: asyncpg.Pool, clock: "FakeClock", responders: Responders, n: int = 1, name: str = "w",
+    pool: asyncpg.Pool,
+    clock: FakeClock,
+    responders: Responders,
+    n: int = 1,
+    name: str = "w",
     **sender_kw: object,
-) -> "tuple[list[tuple[Engine, Sender]], CaptureChannel]":
+) -> tuple[list[tuple[Engine, Sender]], CaptureChannel]:
     """Engines and senders on one pool, every channel kind going to one capture channel."""
     from monitor.channels.capture import CaptureChannel
     from monitor.channels.registry import KINDS, ChannelSet
@@ -112,7 +121,9 @@ def make_workers(
     workers = [
         (
             Engine(pool, clock, None, responders),
-            Sender(pool, clock, responders, channels, links=links, env={}, worker_id=f"{name}{i}", **sender_kw),  # type: ignore[arg-type]
+            Sender(
+                pool, clock, responders, channels, links=links, env={}, worker_id=f"{name}{i}", **sender_kw
+            ),  # type: ignore[arg-type]
         )
         for i in range(n)
     ]

@@ -56,7 +56,9 @@ def make_storm(responders: Responders, *, seed: int, incidents: int, steps: int,
         if later < 0.3:
             at = step + rng.randrange(5, steps // 2)
             if spec["grade"] <= 2:
-                storm.actions.setdefault(at, []).append((n, "statement", f"{lead}.head", {"url": URL.format(n=n)}))
+                storm.actions.setdefault(at, []).append(
+                    (n, "statement", f"{lead}.head", {"url": URL.format(n=n)})
+                )
             else:
                 storm.actions.setdefault(at, []).append((n, "respond", f"{lead}.head", {"text": f"答复{n}"}))
         elif later < 0.4:
@@ -95,14 +97,14 @@ async def drained(conn: asyncpg.Connection, now: datetime) -> bool:
 
 
 async def engine_facts(pool: asyncpg.Pool) -> dict[str, Any]:
-    """What must be identical between two runs of the same storm: messages, clock outcomes, engine timeline."""
+    """What two runs of one storm must share: messages, clock outcomes, the engine's timeline."""
     return {
         "outbox": sorted(r["idem_key"] for r in await pool.fetch("SELECT idem_key FROM outbox")),
         "clocks": sorted(
             tuple(r)
             for r in await pool.fetch(
-                """SELECT incident_id, kind, warnings_fired, breach_rungs, breached_at IS NOT NULL AS breached,
-                          satisfied_at, closed_at FROM clocks"""
+                """SELECT incident_id, kind, warnings_fired, breach_rungs,
+                          breached_at IS NOT NULL AS breached, satisfied_at, closed_at FROM clocks"""
             )
         ),
         "timeline": sorted(

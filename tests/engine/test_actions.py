@@ -32,10 +32,14 @@ async def clocks(pool: asyncpg.Pool, iid: int) -> dict[str, asyncpg.Record]:
     return {r["kind"]: r for r in await pool.fetch("SELECT * FROM clocks WHERE incident_id = $1", iid)}
 
 
-async def test_open_starts_clocks_and_pages_every_chain(pool, clock: FakeClock, responders: Responders) -> None:
+async def test_open_starts_clocks_and_pages_every_chain(
+    pool, clock: FakeClock, responders: Responders
+) -> None:
     now = clock.now()
     async with pool.acquire() as conn:
-        iid = await open_incident(conn, responders, now, grade=2, departments=[("yingji", "lead"), ("weijian", "support")])
+        iid = await open_incident(
+            conn, responders, now, grade=2, departments=[("yingji", "lead"), ("weijian", "support")]
+        )
     c = await clocks(pool, iid)
     assert c["statement"]["due_at"] == now + timedelta(hours=5)
     assert c["press_conference"]["due_at"] == now + timedelta(hours=24)
@@ -72,7 +76,9 @@ async def test_internal_target_in_working_hours(pool, clock: FakeClock, responde
     assert ack["due_at"] == clock.now() + timedelta(hours=15, minutes=15)  # 08:40 next morning
 
 
-async def test_statement_needs_a_url_and_is_idempotent(pool, clock: FakeClock, responders: Responders) -> None:
+async def test_statement_needs_a_url_and_is_idempotent(
+    pool, clock: FakeClock, responders: Responders
+) -> None:
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=2)
     for bad in ({}, {"url": "not a url"}, {"url": "javascript:alert(1)"}):
@@ -91,9 +97,13 @@ async def test_statement_needs_a_url_and_is_idempotent(pool, clock: FakeClock, r
     assert await pool.fetchval("SELECT count(*) FROM timeline WHERE kind = 'statement'") == 1
 
 
-async def test_ack_records_who_and_never_stops_a_clock(pool, clock: FakeClock, responders: Responders) -> None:
+async def test_ack_records_who_and_never_stops_a_clock(
+    pool, clock: FakeClock, responders: Responders
+) -> None:
     async with pool.acquire() as conn:
-        iid = await open_incident(conn, responders, clock.now(), grade=3, departments=[("yingji", "lead"), ("weijian", "support")])
+        iid = await open_incident(
+            conn, responders, clock.now(), grade=3, departments=[("yingji", "lead"), ("weijian", "support")]
+        )
     clock.advance(minutes=3)
     result = await act(pool, iid, "ack", "yingji.duty", clock.now())
     assert result.changed and result.state == "acknowledged" and result.satisfied_clocks == ["ack"]
@@ -113,10 +123,14 @@ async def test_press_conference_evidence(pool, clock: FakeClock, responders: Res
     clock.advance(hours=20)
     held = (clock.now() - timedelta(hours=1)).isoformat()
     with pytest.raises(MissingEvidence):
-        await act(pool, iid, "press_conference", "xuanchuan.head", clock.now(), {"held_at": held, "place": "市政府"})
+        await act(
+            pool, iid, "press_conference", "xuanchuan.head", clock.now(), {"held_at": held, "place": "市政府"}
+        )
     with pytest.raises(MissingEvidence):
         future = (clock.now() + timedelta(hours=1)).isoformat()
-        await act(pool, iid, "press_conference", "x", clock.now(), {"held_at": future, "place": "p", "url": URL})
+        await act(
+            pool, iid, "press_conference", "x", clock.now(), {"held_at": future, "place": "p", "url": URL}
+        )
     evidence = {"held_at": held, "place": "市政府新闻发布厅", "record": "第1场新闻发布会"}
     result = await act(pool, iid, "press_conference", "xuanchuan.head", clock.now(), evidence)
     assert result.satisfied_clocks == ["press_conference"] and result.state == "press_conference_held"
@@ -126,7 +140,9 @@ async def test_press_conference_evidence(pool, clock: FakeClock, responders: Res
 
 async def test_respond_satisfies_response_and_hotline(pool, clock: FakeClock, responders: Responders) -> None:
     async with pool.acquire() as conn:
-        iid = await open_incident(conn, responders, clock.now(), grade=4, kind="hotline", hotline_urgency="紧急")
+        iid = await open_incident(
+            conn, responders, clock.now(), grade=4, kind="hotline", hotline_urgency="紧急"
+        )
     c = await clocks(pool, iid)
     assert c["hotline"]["due_at"] == clock.now() + timedelta(hours=2)
     with pytest.raises(MissingEvidence):
@@ -165,7 +181,9 @@ async def test_not_found_and_unknown(pool, clock: FakeClock, responders: Respond
         await act(pool, 1, "delete", "x", clock.now())
 
 
-async def test_escalate_now_pages_the_next_step_at_once(pool, clock: FakeClock, responders: Responders) -> None:
+async def test_escalate_now_pages_the_next_step_at_once(
+    pool, clock: FakeClock, responders: Responders
+) -> None:
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=3)
     clock.advance(minutes=1)
@@ -180,7 +198,12 @@ async def test_reassign_moves_the_chain(pool, clock: FakeClock, responders: Resp
         iid = await open_incident(conn, responders, clock.now(), grade=3, lead="yingji")
     async with pool.acquire() as conn, conn.transaction():
         result = await record_action(
-            conn, iid, "reassign", "zhengfuban.duty", clock.now(), {"department": "weijian", "reason": "属卫健职责"},
+            conn,
+            iid,
+            "reassign",
+            "zhengfuban.duty",
+            clock.now(),
+            {"department": "weijian", "reason": "属卫健职责"},
             responders=responders,
         )
     assert result.detail == {"from": "yingji", "to": "weijian", "reason": "属卫健职责"}
@@ -191,11 +214,15 @@ async def test_reassign_moves_the_chain(pool, clock: FakeClock, responders: Resp
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:weijian.duty'") == 1
 
 
-async def test_upgrade_starts_major_clocks_at_the_upgrade(pool, clock: FakeClock, responders: Responders) -> None:
+async def test_upgrade_starts_major_clocks_at_the_upgrade(
+    pool, clock: FakeClock, responders: Responders
+) -> None:
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=3)
     clock.advance(hours=3)
-    policy = freeze_policy(responders, grade=2, kind="opinion", lead="yingji", departments=[("yingji", "lead")])
+    policy = freeze_policy(
+        responders, grade=2, kind="opinion", lead="yingji", departments=[("yingji", "lead")]
+    )
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("UPDATE incidents SET grade = 2, policy = $2 WHERE id = $1", iid, policy)
         await on_grade_changed(conn, iid, 3, 2, clock.now())

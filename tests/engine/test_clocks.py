@@ -32,13 +32,19 @@ def at(h: float) -> datetime:
         (state(2, 2), at(5.5), [("rung", 2, True)], at(6.5)),
         (state(2, 3), at(6.5), [("rung", 3, True)], at(7.5)),
         # catch-up after an outage: overtaken warnings are recorded unpaged; each rung pages once
-        (state(), at(5.3), [("warning", 0, False), ("warning", 1, False), ("breach", 0, True),
-                            ("rung", 1, True)], at(5.5)),
+        (
+            state(),
+            at(5.3),
+            [("warning", 0, False), ("warning", 1, False), ("breach", 0, True), ("rung", 1, True)],
+            at(5.5),
+        ),
         # missed top-rung repeats collapse into one page
         (state(2, 3), at(10.1), [("rung", 6, True)], at(10.5)),
     ],
 )
-def test_clock_step(st: ClockState, now: datetime, fired: list[tuple[str, int, bool]], next_at: datetime) -> None:
+def test_clock_step(
+    st: ClockState, now: datetime, fired: list[tuple[str, int, bool]], next_at: datetime
+) -> None:
     decision = clock_step(st, now, RUNG, REPEAT)
     assert [(e.kind, e.index, e.notify) for e in decision.events] == fired
     assert decision.next_fire_at == next_at
@@ -51,8 +57,15 @@ def test_each_event_fires_once_when_stepping_in_small_increments() -> None:
         seen += [(e.kind, e.index, e.scheduled_at) for e in decision.events]
         st = ClockState(T0, FIVE_H, (0.5, 0.8), decision.warnings_fired, decision.breach_rungs, 3)
         now += timedelta(seconds=37)
-    assert [s[:2] for s in seen] == [("warning", 0), ("warning", 1), ("breach", 0), ("rung", 1), ("rung", 2),
-                                     ("rung", 3), ("rung", 4)]
+    assert [s[:2] for s in seen] == [
+        ("warning", 0),
+        ("warning", 1),
+        ("breach", 0),
+        ("rung", 1),
+        ("rung", 2),
+        ("rung", 3),
+        ("rung", 4),
+    ]
     assert [s[2] for s in seen] == [at(2.5), at(4), at(5), at(5.25), at(5.5), at(6.5), at(7.5)]
 
 

@@ -72,7 +72,9 @@ async def wait_drained(pool: asyncpg.Pool, now: datetime, *, outbox: bool = Fals
         async with pool.acquire() as conn:
             done = await drained(conn, now)
             if done and outbox:
-                done = not await conn.fetchval("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
+                done = not await conn.fetchval(
+                    "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+                )
         if done:
             return
         assert time.monotonic() < deadline, f"work due at {now} was not done"
@@ -123,7 +125,9 @@ async def test_kill_dash_nine_during_a_storm(
     assert crashed["timeline"] == ref["timeline"]
     undelivered = await pool.fetchval("SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'merged')")
     assert undelivered == 0
-    captured = {r["idem_key"]: r["deliveries"] for r in await pool.fetch("SELECT * FROM captured_notifications")}
+    captured = {
+        r["idem_key"]: r["deliveries"] for r in await pool.fetch("SELECT * FROM captured_notifications")
+    }
     assert set(captured) == set(crashed["outbox"]), "every message reached its destination"
     resent = sum(1 for n in captured.values() if n > 1)
     attempts = await pool.fetchval("SELECT count(*) FROM outbox_attempts")
@@ -132,7 +136,8 @@ async def test_kill_dash_nine_during_a_storm(
         findings = await Auditor(pool, clock).findings(conn, instants[-1])
     assert [f for f in findings if f.kind.startswith("clock") or f.kind == "escalation_overdue"] == []
     print(
-        f"\nkill -9: {kills} kills in {elapsed:.1f}s; {len(ids)} incidents, {len(crashed['outbox'])} messages, "
+        f"\nkill -9: {kills} kills in {elapsed:.1f}s; {len(ids)} incidents, "
+        f"{len(crashed['outbox'])} messages, "
         f"{len(crashed['clocks'])} clocks ({breaches} breached), {attempts} attempts; "
         f"re-sends absorbed by the idempotency key: {resent}"
     )

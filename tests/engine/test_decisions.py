@@ -33,8 +33,17 @@ def st(**kw: object) -> EscalationState:
         (st(), CHAIN, m(15), "page", 1, 0, 0, m(45), ("person:head",)),
         (st(step=1, next_action_at=m(45)), CHAIN, m(45), "page", 2, 0, 0, m(105), ("person:leader",)),
         (st(step=2, next_action_at=m(105)), CHAIN, m(106), "page", 2, 1, 0, m(165), ("person:leader",)),
-        (st(step=2, next_action_at=m(105)), ESCALATE_LAST, m(105), "page", 0, 0, 1, m(120),
-         ("person:duty", "channel:d/group")),
+        (
+            st(step=2, next_action_at=m(105)),
+            ESCALATE_LAST,
+            m(105),
+            "page",
+            0,
+            0,
+            1,
+            m(120),
+            ("person:duty", "channel:d/group"),
+        ),
         # late processing keeps the schedule anchored to the due time, but never in the past
         (st(next_action_at=m(15)), CHAIN, m(50), "page", 1, 0, 0, m(50), ("person:head",)),
     ],
@@ -67,7 +76,10 @@ def test_ack_holds_then_reminds_the_same_step_then_escalates() -> None:
     assert next_action(acked, CHAIN, m(50), satisfied=False).action == "none"
     reminder = next_action(acked, CHAIN, m(80), satisfied=False)
     assert (reminder.action, reminder.reason, reminder.state.step, reminder.state.attempt) == (
-        "reminder", "ack_expired", 1, 1,
+        "reminder",
+        "ack_expired",
+        1,
+        1,
     )
     assert not reminder.state.acked and reminder.state.next_action_at == m(110)
     assert next_action(reminder.state, CHAIN, m(110), satisfied=False).state.step == 2

@@ -20,7 +20,9 @@ def test_round_trip_and_binding() -> None:
     assert url.startswith("https://yq.example/l/")
     claims = verify_link(SECRET, url, NOW + timedelta(hours=1))
     assert (claims.person_id, claims.incident_id, claims.action) == ("yingji.head", 42, "ack")
-    assert make_link(SECRET, "https://yq.example", "p", 1, "ack", NOW) != make_link(SECRET, "https://yq.example", "p", 1, "ack", NOW)
+    assert make_link(SECRET, "https://yq.example", "p", 1, "ack", NOW) != make_link(
+        SECRET, "https://yq.example", "p", 1, "ack", NOW
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The sender against a DingTalk look-alike: rate limit and digests, retries with backoff, fallback, failure."""
+"""The sender against a DingTalk look-alike: rate limit, digests, backoff, fallback and failure."""
 
 from __future__ import annotations
 
@@ -31,20 +31,26 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield s
 
 
-def sender_for(pool, clock, responders, session, base: str, fake: FakeDingTalk, **kw) -> tuple[Sender, CaptureChannel]:  # type: ignore[no-untyped-def]
+def sender_for(
+    pool, clock, responders, session, base: str, fake: FakeDingTalk, **kw
+) -> tuple[Sender, CaptureChannel]:  # type: ignore[no-untyped-def]
     capture = CaptureChannel(clock, pool)
     channels = {kind: capture for kind in KINDS}
     channels["dingtalk"] = DingTalkChannel(session, clock)  # type: ignore[assignment]
-    env = {"YQ_YINGJI_DINGTALK_URL": f"{base}/robot/send?access_token={fake.token}",
-           "YQ_YINGJI_DINGTALK_SECRET": fake.secret or ""}
+    env = {
+        "YQ_YINGJI_DINGTALK_URL": f"{base}/robot/send?access_token={fake.token}",
+        "YQ_YINGJI_DINGTALK_SECRET": fake.secret or "",
+    }
     links = LinkSigner(b"s", "https://yq.example")
     sender = Sender(pool, clock, responders, ChannelSet(channels), links=links, env=env, worker_id="t", **kw)
     return sender, capture
 
 
 async def flood(pool: asyncpg.Pool, iid: int, n: int, clock: FakeClock, prefix: str = "a") -> None:
-    rows = [store.OutboxRow(f"test:{prefix}:{i}", GROUP, "page", iid, {"event": "page", "reason": "opened"})
-            for i in range(n)]
+    rows = [
+        store.OutboxRow(f"test:{prefix}:{i}", GROUP, "page", iid, {"event": "page", "reason": "opened"})
+        for i in range(n)
+    ]
     async with pool.acquire() as conn:
         await conn.execute("DELETE FROM outbox WHERE status = 'pending'")
         await store.queue(conn, rows, clock.now())
@@ -61,28 +67,42 @@ async def test_rate_limit_and_digest(pool, clock: FakeClock, responders: Respond
         assert await sender.send_due(clock.now()) == 30
         assert fake.requests == 1
         text = fake.received[0]["markdown"]["text"]
-        assert "汇总：30条待处理通知" in text and text.count("](https://yq.example/l/") == 30  # each item's link
+        assert (
+            "汇总：30条待处理通知" in text and text.count("](https://yq.example/l/") == 30
+        )  # each item's link
         statuses = [r["status"] for r in await pool.fetch("SELECT status FROM outbox ORDER BY id")]
         assert statuses.count("sent") == 1 and statuses.count("merged") == 29
 
-        # without digests: 20 a minute, the rest wait for the window, then go merged
+        # digests only when the budget runs out: robots are paced at 5 per 15 s (and 20 per minute),
+        # so 4 single messages go and the other 21 merge into one digest in the last slot
         clock.advance(120)
         fake.received.clear()
         fake.received_at.clear()
         await flood(pool, iid, 25, clock, "b")
-        sender, _ = sender_for(pool, clock, responders, session, base, fake, digest_min=1000)
+        sender, capture = sender_for(pool, clock, responders, session, base, fake, digest_min=1000)
         await sender.send_due(clock.now())
-        assert len(fake.received) == 20
+        assert len(fake.received) == 5 and "汇总：21条" in fake.received[-1]["markdown"]["text"]
+        # the window is full: group messages wait for it (the robot never answers 130101); a person whose
+        # first contact is that robot moves on to their next contact at once
+        await flood(pool, iid, 3, clock, "c")
+        async with pool.acquire() as conn:
+            await store.queue(conn, [store.OutboxRow("test:p", "person:yingji.duty", "page", iid, {})], clock.now())
+        await sender.send_due(clock.now())
         waiting = await pool.fetch("SELECT next_attempt_at, attempts FROM outbox WHERE status = 'pending'")
-        assert len(waiting) == 5 and all(r["attempts"] == 0 for r in waiting)
-        assert await sender.send_due(clock.now() + timedelta(seconds=30)) == 0
-        clock.advance(60)
+        assert len(waiting) == 4 and all(r["attempts"] == 0 for r in waiting)
+        assert sorted(r["next_attempt_at"] for r in waiting)[-1] == clock.now() + timedelta(seconds=15)
+        await sender.send_due(clock.now())  # the person, on their SMS
+        assert capture.captured[-1].dest_key == "sms:+8613835350001"
+        assert await sender.send_due(clock.now() + timedelta(seconds=10)) == 0
+        clock.advance(15)
         await sender.send_due(clock.now())
-        assert len(fake.received) == 21  # the last five merged into one message
+        assert len(fake.received) == 8 and fake.requests == 1 + 8  # 3 more singles; never a 130101
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'merged')") == 0
 
 
-async def test_transient_failure_backs_off_with_jitter(pool, clock: FakeClock, responders: Responders, session) -> None:
+async def test_transient_failure_backs_off_with_jitter(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
     fake = FakeDingTalk(clock, down_until=clock.now() + timedelta(hours=1))
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=3)
@@ -98,15 +118,17 @@ async def test_transient_failure_backs_off_with_jitter(pool, clock: FakeClock, r
         await sender.send_due(clock.now())
         row = await pool.fetchrow("SELECT * FROM outbox")
         assert 5.0 <= (row["next_attempt_at"] - clock.now()).total_seconds() <= 10.0
-    attempts = await pool.fetch(
-        "SELECT outcome FROM outbox_attempts ORDER BY id"
-    )
+    attempts = await pool.fetch("SELECT outcome FROM outbox_attempts ORDER BY id")
     assert [a["outcome"] for a in attempts] == ["retry", "retry"]
-    notes = await pool.fetch("SELECT detail FROM timeline WHERE incident_id = $1 AND kind = 'notification'", iid)
+    notes = await pool.fetch(
+        "SELECT detail FROM timeline WHERE incident_id = $1 AND kind = 'notification'", iid
+    )
     assert [n["detail"]["outcome"] for n in notes] == ["retry", "retry"]
 
 
-async def test_permanent_failure_falls_back_at_once(pool, clock: FakeClock, responders: Responders, session) -> None:
+async def test_permanent_failure_falls_back_at_once(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
     fake = FakeDingTalk(clock, secret="SECthe-real-one")
     async with pool.acquire() as conn:
         await open_incident(conn, responders, clock.now(), grade=3)
@@ -123,7 +145,9 @@ async def test_permanent_failure_falls_back_at_once(pool, clock: FakeClock, resp
     assert capture.captured[-1].kind == "email"
 
 
-async def test_unroutable_fails_and_the_duty_desk_hears(pool, clock: FakeClock, responders: Responders, session) -> None:
+async def test_unroutable_fails_and_the_duty_desk_hears(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=3)
         await conn.execute("DELETE FROM outbox")

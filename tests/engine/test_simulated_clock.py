@@ -1,4 +1,4 @@
-"""A simulated 5-hour clock in milliseconds: warnings, breach, ladder and chain steps fire on time, once each."""
+"""A simulated 5-hour clock in milliseconds: warnings, breach, ladder and steps fire on time, once each."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from tests.engine.helpers import drive, make_workers, open_incident
 async def deliveries(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch(
         """SELECT o.step_key, o.target, o.event, c.captured_at, c.deliveries
-           FROM outbox o JOIN captured_notifications c ON c.idem_key = o.idem_key ORDER BY c.captured_at, o.id"""
+           FROM outbox o JOIN captured_notifications c ON c.idem_key = o.idem_key
+           ORDER BY c.captured_at, o.id"""
     )
 
 
@@ -38,7 +39,9 @@ async def test_five_hour_clock_fires_each_event_once_at_the_right_time(
         await record_action(conn, iid, "ack", "yingji.duty", clock.now(), {})
     await drive(pool, clock, workers, at(5 * 60 + 45))
     async with pool.acquire() as conn, conn.transaction():
-        await record_action(conn, iid, "statement", "yingji.head", clock.now(), {"url": "https://gov.example/s/1"})
+        await record_action(
+            conn, iid, "statement", "yingji.head", clock.now(), {"url": "https://gov.example/s/1"}
+        )
     await drive(pool, clock, workers, at(13 * 60))
     elapsed = time.monotonic() - started
 
@@ -47,10 +50,15 @@ async def test_five_hour_clock_fires_each_event_once_at_the_right_time(
     assert len({(r["step_key"], r["target"]) for r in rows}) == len(rows)
     fired: dict[str, datetime] = {}
     for r in rows:
-        fired.setdefault(r["step_key"].split(":", 1)[1] if r["step_key"].startswith("esc") else r["step_key"],
-                         r["captured_at"])
+        fired.setdefault(
+            r["step_key"].split(":", 1)[1] if r["step_key"].startswith("esc") else r["step_key"],
+            r["captured_at"],
+        )
     times = {key: (when - t0).total_seconds() / 60 for key, when in fired.items()}
-    ids = {r["kind"]: r["id"] for r in await pool.fetch("SELECT kind, id FROM clocks WHERE incident_id = $1", iid)}
+    ids = {
+        r["kind"]: r["id"]
+        for r in await pool.fetch("SELECT kind, id FROM clocks WHERE incident_id = $1", iid)
+    }
     statement, press = ids["statement"], ids["press_conference"]
     expected = {
         f"clock:{statement}:warn0": 150.0,  # 50 % of 5 h

@@ -16,7 +16,9 @@ from tests.engine.storm import apply_step, engine_facts, make_storm
 STEP_S, STEPS = 180.0, 120  # 6 h of simulated time, then 1.5 h to drain
 
 
-async def run(pool: asyncpg.Pool, pools: list[asyncpg.Pool], clock: FakeClock, responders: Responders) -> None:
+async def run(
+    pool: asyncpg.Pool, pools: list[asyncpg.Pool], clock: FakeClock, responders: Responders
+) -> None:
     storm = make_storm(responders, seed=7, incidents=50, steps=STEPS, step_s=STEP_S)
     t0 = clock.now()
     workers = [make_workers(p, clock, responders, name=f"w{i}.", batch=10)[0][0] for i, p in enumerate(pools)]

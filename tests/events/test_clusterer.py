@@ -131,6 +131,9 @@ def test_state_round_trips_through_json() -> None:
     idx, ids = WindowIndex(), Ids()
     idx.assign(post(1, EXPLOSION, severity={"deaths": 4, "hazards": ["爆炸"]}, region="qingshi"), None, ids)
     e = idx.events[100]
-    back = EventState.from_row(e.id, e.first_seen, e.last_seen, e.title, e.post_count, e.to_json())
-    assert back.to_json() == e.to_json()
+    back = EventState.from_row(
+        e.id, e.first_seen, e.last_seen, e.title, e.post_count, e.to_json(), 5, 3, dict(e.centroid)
+    )
+    assert back.to_json() == e.to_json() and back.centroid == e.centroid
+    assert (back.incident_id, back.grade) == (5, 3)
     assert back.centroid_norm > 0 and back.burst == e.burst

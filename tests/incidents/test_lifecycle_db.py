@@ -222,3 +222,23 @@ async def test_with_the_real_engine_an_upgrade_starts_the_major_clocks(
     assert set(clocks) >= {"response", "statement", "press_conference"}
     assert clocks["statement"]["started_at"] == clock.now()
     assert clocks["statement"]["due_at"] - clock.now() == timedelta(hours=5)
+
+
+async def test_an_incident_opens_when_the_deciding_post_was_seen_not_at_batch_end(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
+) -> None:
+    t0 = clock.now()
+    await insert_post(pool, "s1", BLAST, t0)
+    await insert_post(pool, "s2", BLAST_NEWS, t0 + timedelta(minutes=10), source="news")
+    await insert_post(pool, "s3", BLAST + "！", t0 + timedelta(minutes=20))
+    clock.advance(minutes=30)
+    while await AnalysisStage(pool, clock, RuleAnalyzer(responders)).run_once():
+        pass
+    stage = GroupingStage(pool, clock, responders, hooks=hooks.hooks(), stop_at_decision=True)
+    assert await stage.run_once() == 2  # stops right after the post that opened the incident
+    inc = await pool.fetchrow("SELECT * FROM incidents")
+    assert inc["opened_at"] == t0 + timedelta(minutes=10)
+    assert hooks.calls == [("opened", inc["id"], t0 + timedelta(minutes=10))]
+    assert await stage.run_once() == 1
+    last = (await timeline(pool, inc["id"]))[-1]
+    assert last["kind"] == "post_joined" and last["at"] == t0 + timedelta(minutes=20)

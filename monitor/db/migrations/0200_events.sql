@@ -15,7 +15,9 @@ CREATE TABLE events (
     bursting             boolean NOT NULL DEFAULT false,
     grade                smallint CHECK (grade BETWEEN 1 AND 4), -- the latest computed grade, if it qualifies
     incident_id          bigint,
-    state                jsonb NOT NULL,     -- centroid, aggregates, heat and burst state (monitor/events/model.py)
+    state                jsonb NOT NULL,     -- aggregates, heat and burst state (monitor/events/model.py)
+    centroid_terms       integer[] NOT NULL DEFAULT '{}',   -- the decayed TF-IDF centroid: hashed term ids
+    centroid_weights     real[] NOT NULL DEFAULT '{}',      -- … and their weights
     created_at           timestamptz NOT NULL,
     updated_at           timestamptz NOT NULL
 );

@@ -96,9 +96,14 @@ def read_feed(body: bytes, headers: Mapping[str, str]) -> tuple[Any, list[str]]:
                 mime = hdrs.get("content-type", "").split(";")[0].strip() or "application/xml"
                 hdrs["content-type"] = f"{mime}; charset=utf-8"
                 notes.append(f"no declared encoding; detected {guess.encoding}")
-    parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
+        )
+    except (ValueError, LookupError) as exc:
+        # feedparser reports bad feeds as `bozo`, but its encoding sniffing raises on a mangled
+        # declaration (encoding="\x80big5" → UnicodeDecodeError, a NUL in the name → ValueError).
+        raise ParseFailure("parse_error", f"unreadable encoding declaration: {_describe(exc)}") from None
     return parsed, notes
 
 
@@ -121,7 +126,8 @@ def _wechat_error(body: bytes) -> str | None:
 def _parse_json(ctx: ParseContext, body: bytes, flavor: str) -> ParseResult:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    # RecursionError: JSON nested deeper than the decoder's stack allows ("[" * 100000).
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ParseFailure("parse_error", f"invalid JSON: {exc}") from None
     if not is_json_feed(document):
         keys = sorted(document)[:8] if isinstance(document, dict) else type(document).__name__

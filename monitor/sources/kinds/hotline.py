@@ -57,7 +57,8 @@ class HotlineKind:
 def _json_records(body: bytes) -> list[Mapping[str, Any]]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    # RecursionError: JSON nested deeper than the decoder's stack allows ("[" * 100000).
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ParseFailure("parse_error", f"export is not valid JSON: {exc}") from None
     found = _find_list(document, depth=2)
     if found is None:

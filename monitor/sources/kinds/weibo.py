@@ -72,7 +72,7 @@ class WeiboKind:
         """The full text of a long post from `statuses/extend`; the preview stays if it is unusable."""
         try:
             document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return post
         if not isinstance(document, dict) or document.get("ok") != 1:
             return post
@@ -100,7 +100,8 @@ def getindex_url(spec: WeiboSource, page: int = 1) -> str:
 def _decode(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError: JSON nested deeper than the decoder's stack allows ("[" * 100000).
+    except (ValueError, UnicodeDecodeError, RecursionError):
         head = body[:2048].lower()
         content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
         if b"passport.weibo" in head or b"visitor" in head or b"login" in head:

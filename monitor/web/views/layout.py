@@ -18,6 +18,9 @@ ROLE_NAMES: dict[str, str] = {
     "observer": "观察员",
 }
 
+# Who may open the 日报/周报 (monitor/web/reports.py decides; this only hides a link they could not use).
+REPORT_READERS = frozenset({"admin", "duty_officer", "leader", "press_office"})
+
 _SHELL = """<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -43,7 +46,8 @@ _SHELL = """<!doctype html>
 _NAV = """<a href="/">值班看板</a>
 <a href="/department">本部门</a>
 <a href="/sources">信源</a>
-<span class="who" data-person="{person}">{name} · {dept} · {role}</span>
+<a href="/notifications">通知</a>
+{reports}<span class="who" data-person="{person}">{name} · {dept} · {role}</span>
 <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="{csrf}">\
 <button type="submit" class="link">退出</button></form>"""
 
@@ -66,6 +70,9 @@ def page(
             dept=principal.department_name,
             role=ROLE_NAMES.get(principal.role, principal.role),
             csrf=csrf or "",
+            reports=Html('<a href="/reports/daily">日报</a>\n<a href="/reports/weekly">周报</a>\n')
+            if principal.role in REPORT_READERS
+            else Html(""),
         )
     return render(_SHELL, title=title, nav=nav, content=content, body_attrs=body_attrs or Html(""))
 

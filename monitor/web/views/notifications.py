@@ -1,0 +1,65 @@
+"""The notifications page: what was sent to whom, through which channel, and whether it arrived."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.web.html import Html, join, render
+from monitor.web.views.parts import local_time
+
+EVENT_LABELS: dict[str, str] = {
+    "page": "呼叫",
+    "reminder": "提醒",
+    "warning": "时限预警",
+    "breach": "超时",
+    "rung": "超时升级",
+    "ops": "运维告警",
+}
+STATUS_LABELS: dict[str, str] = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已送达",
+    "merged": "已合并为摘要",
+    "failed": "失败",
+}
+
+
+def _row(item: dict[str, Any]) -> Html:
+    incident = Html("")
+    if item["incident_id"] is not None:
+        incident = render(
+            '<a href="/incidents/{id}">#{id} {title}</a>',
+            id=item["incident_id"],
+            title=item["incident_title"] or "",
+        )
+    detail = item["captured_body"] or item["last_error"] or ""
+    return render(
+        '<tr class="notice-{status}"><td data-label="时间">{at}</td><td data-label="类型">{event}</td>'
+        '<td data-label="事件">{incident}</td><td data-label="接收方">{target}</td>'
+        '<td data-label="渠道">{via}</td><td data-label="状态">{status_label}</td>'
+        '<td data-label="内容"><details><summary>查看</summary><pre class="notice-body">{detail}</pre>'
+        "</details></td></tr>",
+        status=item["status"],
+        at=local_time(item["sent_at"] or item["created_at"], "%m-%d %H:%M:%S"),
+        event=EVENT_LABELS.get(item["event"], item["event"]),
+        incident=incident,
+        target=item["target"],
+        via=item["sent_via"] or "",
+        status_label=STATUS_LABELS.get(item["status"], item["status"]),
+        detail=detail,
+    )
+
+
+def notifications_page(items: list[dict[str, Any]]) -> Html:
+    if not items:
+        return Html(
+            '<section class="card"><h1>通知记录</h1><p class="muted">还没有发出任何通知。</p></section>'
+        )
+    return render(
+        '<section class="card notifications"><h1>通知记录</h1><table class="sources-table"><thead><tr>'
+        '<th scope="col">时间</th><th scope="col">类型</th><th scope="col">事件</th>'
+        '<th scope="col">接收方</th>'
+        '<th scope="col">渠道</th><th scope="col">状态</th><th scope="col">内容</th></tr></thead>'
+        "<tbody>{rows}</tbody></table></section>",
+        rows=join(_row(i) for i in items),
+    )
