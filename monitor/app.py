@@ -29,6 +29,10 @@ from monitor.web.keys import SERVICES
 from monitor.worker import Job, run_jobs
 
 log = logging.getLogger(__name__)
+# Seconds a connection may sit without delivering a complete request head (see start_http).
+HTTP_IDLE_TIMEOUT_S = 10.0
+HTTP_MAX_LINE = 8190
+HTTP_MAX_HEADERS = 64
 
 
 @dataclass
@@ -93,6 +97,33 @@ def build_ops_web(services: Services) -> web.Application:
     return app
 
 
+async def start_http(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve `app` on host:port with the hardened HTTP settings; the caller cleans the runner up.
+
+    aiohttp closes a connection that has not sent a complete request head within `keepalive_timeout`
+    of connecting or of its last response, so that one setting bounds both idle keep-alives and
+    slow-loris clients trickling headers (its default, 3630 s, would let them hold sockets for an hour).
+    Request lines and header fields stay at aiohttp's 8 KiB, with at most 64 headers; bodies are
+    bounded by each application (`client_max_size`, the intake's own limit).
+    """
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=5,
+        keepalive_timeout=HTTP_IDLE_TIMEOUT_S,
+        max_line_size=HTTP_MAX_LINE,
+        max_field_size=HTTP_MAX_LINE,
+        max_headers=HTTP_MAX_HEADERS,
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
 async def run_service(
     settings: Settings, clock: Clock | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -108,14 +139,9 @@ async def run_service(
         runner: web.AppRunner | None = None
         serves_console = settings.role in ("all", "web")
         # A worker still serves /healthz, /readyz and /metrics: its engine and delivery metrics live there.
-        runner = web.AppRunner(
-            build_web(services) if serves_console else build_ops_web(services),
-            access_log=None,
-            shutdown_timeout=5,
-        )
-        await runner.setup()
+        app = build_web(services) if serves_console else build_ops_web(services)
         host, port = settings.listen
-        await web.TCPSite(runner, host, port).start()
+        runner = await start_http(app, host, port)
         what = "console and API" if serves_console else "worker health checks"
         print(f"yuqing: {what} on http://{host}:{port}/ (metrics at /metrics)", flush=True)
         try:

@@ -15,7 +15,7 @@ from monitor.config.errors import ConfigError
 from monitor.config.responders import load_responders
 from monitor.config.types import parse_duration
 from monitor.db.pool import create_pool
-from monitor.pipeline.analyzer import load_analyzer
+from monitor.pipeline.analyzer import AnalyzerUnavailable, load_analyzer
 from monitor.pipeline.archive import load_archive
 from monitor.pipeline.fresh_db import fresh_database
 from monitor.pipeline.replay import Replay, ReplayOptions
@@ -36,7 +36,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("file", type=Path)
     p.add_argument("--responders", type=Path, default=Path("responders"))
-    p.add_argument("--tick", default="5m", help="poll cycle: a post is seen at the next multiple (default 5m)")
+    p.add_argument(
+        "--tick", default="5m", help="poll cycle: a post is seen at the next multiple (default 5m)"
+    )
     p.add_argument("--drain", default="48h", help="how long clocks keep running after the last post")
     p.add_argument("--no-engine", action="store_true", help="skip the clock engine (grouping only)")
     p.add_argument("--batch", type=int, default=2000, help="posts per analysis/grouping transaction")
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         for p in err.problems:
             print(f"yuqing replay: {p}", file=sys.stderr)
         return 1
-    except ValueError as exc:
+    except (ValueError, AnalyzerUnavailable) as exc:
         print(f"yuqing replay: {exc}", file=sys.stderr)
         return 1
     text = json.dumps(report, ensure_ascii=False, indent=2, default=str)

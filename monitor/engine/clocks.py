@@ -22,6 +22,7 @@ SATISFIES: dict[str, tuple[str, ...]] = {
 }
 
 EventKind = Literal["warning", "breach", "rung"]
+INTERNAL_LABELS = {"ack": "确认接报（内部时限）"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def clock_specs(policy: Mapping[str, Any]) -> list[ClockSpec]:
         specs.append(
             ClockSpec(
                 kind=str(name),
-                label=f"内部时限 {name}",
+                label=INTERNAL_LABELS.get(str(name), f"内部时限 {name}"),
                 within_s=float(target["within_s"]),
                 warn_at=(),
                 legal=False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -181,23 +181,38 @@ class WindowIndex:
         """Dot products through the inverted index, skipping terms so common they say nothing here."""
         p = self.params
         bar = p.short_threshold if short else p.threshold
-        dots: dict[int, float] = {}
+        partial = len(w.vector) > p.probe_terms
         probe = (
-            w.vector
-            if len(w.vector) <= p.probe_terms
-            else dict(heapq.nlargest(p.probe_terms, w.vector.items(), key=lambda kv: kv[1]))
+            dict(heapq.nlargest(p.probe_terms, w.vector.items(), key=lambda kv: kv[1]))
+            if partial
+            else w.vector
         )
+        dots: defaultdict[int, float] = defaultdict(float)
+        postings, cap = self._postings, p.max_postings
         for term, weight in probe.items():
-            bucket = self._postings.get(term)
-            if bucket is None or len(bucket) > p.max_postings:
+            bucket = postings.get(term)
+            if bucket is None:
+                continue
+            if len(bucket) > cap:
+                partial = True
                 continue
             for event_id, cw in bucket.items():
-                dots[event_id] = dots.get(event_id, 0.0) + weight * cw
+                dots[event_id] += weight * cw
+        if not dots:
+            return None
+        events, half_life = self.events, p.half_life_s
+        approx = []
+        for event_id, dot in dots.items():
+            e = events[event_id]
+            if e.centroid_norm > 0:
+                approx.append((dot / e.centroid_norm * decay_factor(t - e.last_seen, half_life), event_id))
         best: tuple[int, float] | None = None
-        for event_id, _ in heapq.nlargest(p.max_candidates, dots.items(), key=lambda kv: kv[1]):
-            e = self.events[event_id]
-            score = cosine(w.vector, e.centroid, e.centroid_norm)
-            score *= decay_factor(t - e.last_seen, p.half_life_s)
+        for score, event_id in heapq.nlargest(p.max_candidates if partial else 1, approx):
+            if partial:  # the skipped terms only add to the cosine: compute it exactly for the front-runners
+                e = events[event_id]
+                score = cosine(w.vector, e.centroid, e.centroid_norm) * decay_factor(
+                    t - e.last_seen, half_life
+                )
             if score >= bar and (best is None or score > best[1]):
                 best = (event_id, score)
         return best

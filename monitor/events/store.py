@@ -79,8 +79,8 @@ async def load_window(conn: asyncpg.Connection, index: WindowIndex, stream_at: f
     index.sweep()
 
 
-_EVENT_COLUMNS = """id, title, first_seen_at, last_seen_at, post_count, state, incident_id, grade, centroid_terms,
-    centroid_weights"""
+_EVENT_COLUMNS = """id, title, first_seen_at, last_seen_at, post_count, state, incident_id, grade,
+    centroid_terms, centroid_weights"""
 
 
 def _event(r: asyncpg.Record) -> EventState:
@@ -133,7 +133,8 @@ async def save_events(conn: asyncpg.Connection, events: list[EventState], now: d
                                centroid_weights)
            SELECT id, title, f, l, n, ARRAY(SELECT jsonb_object_keys(s->'channels') ORDER BY 1),
                   topic, region, neg, heat, b, s, $12, $12,
-                  $13::integer[] [$14[i] + 1 : $14[i + 1]], $15::real[] [$14[i] + 1 : $14[i + 1]]
+                  ($13::integer[])[($14::int[])[i] + 1 : ($14::int[])[i + 1]],
+                  ($15::real[])[($14::int[])[i] + 1 : ($14::int[])[i + 1]]
            FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[],
                        $7::text[], $8::real[], $9::float8[], $10::bool[], $11::jsonb[])
                 WITH ORDINALITY AS x(id, title, f, l, n, topic, region, neg, heat, b, s, i)
@@ -267,6 +268,21 @@ async def save_state(
         next_event_id,
         now,
     )
+
+
+async def close_quiet_bursts(conn: asyncpg.Connection, now: datetime, quiet_s: float) -> int:
+    """A burst ends when its event goes quiet, even if no further post arrives to say so."""
+    rows = await conn.fetch(
+        """WITH quiet AS (
+               UPDATE events SET bursting = false
+               WHERE bursting AND last_seen_at < $1::timestamptz - make_interval(secs => $2)
+               RETURNING id, last_seen_at)
+           UPDATE event_bursts b SET ended_at = q.last_seen_at + make_interval(secs => $2)
+           FROM quiet q WHERE b.event_id = q.id AND b.ended_at IS NULL RETURNING b.id""",
+        now,
+        quiet_s,
+    )
+    return len(rows)
 
 
 async def set_grades(conn: asyncpg.Connection, grades: dict[int, int | None]) -> None:

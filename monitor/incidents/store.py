@@ -47,7 +47,7 @@ def _row(r: asyncpg.Record) -> IncidentRow:
 
 async def incidents_for_events(conn: asyncpg.Connection, event_ids: list[int]) -> dict[int, IncidentRow]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM incidents WHERE event_id = ANY($1::bigint[]) FOR UPDATE", event_ids
+        f"SELECT {_COLUMNS} FROM incidents WHERE event_id = ANY($1::bigint[]) FOR NO KEY UPDATE", event_ids
     )
     return {r["event_id"]: _row(r) for r in rows}
 
@@ -55,7 +55,7 @@ async def incidents_for_events(conn: asyncpg.Connection, event_ids: list[int]) -
 async def get_incident(
     conn: asyncpg.Connection, incident_id: int, *, lock: bool = True
 ) -> IncidentRow | None:
-    suffix = " FOR UPDATE" if lock else ""
+    suffix = " FOR NO KEY UPDATE" if lock else ""
     r = await conn.fetchrow(f"SELECT {_COLUMNS} FROM incidents WHERE id = $1{suffix}", incident_id)
     return _row(r) if r else None
 

@@ -86,9 +86,9 @@ def person_routes(responders: Responders, person_id: str, env: Mapping[str, str]
         if not contact.to:
             continue
         prefix = GATEWAY_ENV.get(contact.kind)
+        if contact.kind == "voice" and not env.get(f"{prefix}_URL"):
+            prefix = GATEWAY_ENV["sms"]  # one gateway for both, told apart by `type`
         url = env.get(f"{prefix}_URL") if prefix else None
-        if contact.kind == "voice" and not url:
-            url = env.get("YUQING_SMS_GATEWAY_URL")
         out.append(
             Destination(
                 kind=contact.kind,

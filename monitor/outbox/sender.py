@@ -109,9 +109,10 @@ class Sender:
                 attempt_ids = await store.start_attempts(
                     conn, [(j.row["id"], d.key, d.kind) for d, batch in todo for j in batch], self.clock.now()
                 )
-            ids = iter(attempt_ids)
-            numbered = [(dest, [(next(ids), b) for b in batches]) for dest, batches in plans]
-            await asyncio.gather(*(self._send_all(dest, batches) for dest, batches in numbered if batches))
+            by_row = dict(zip((j.row["id"] for _, batch in todo for j in batch), attempt_ids, strict=True))
+            await asyncio.gather(
+                *(self._send_all(dest, batches, by_row) for dest, batches in plans if batches)
+            )
         return len(rows)
 
     async def _plan(self, jobs: list[_Job], now: datetime) -> tuple[Destination, list[list[_Job]]]:
@@ -130,10 +131,12 @@ class Sender:
                 return dest, [*([j] for j in jobs[: granted - 1]), jobs[granted - 1 :]]
         return dest, [jobs] if merge and len(jobs) > 1 else [[j] for j in jobs]
 
-    async def _send_all(self, dest: Destination, batches: list[tuple[int, list[_Job]]]) -> None:
-        """One destination's requests in order; `batches` pairs each with its first attempt-row id."""
-        for first_attempt, batch in batches:
-            await self._send_batch(batch, dest, list(range(first_attempt, first_attempt + len(batch))))
+    async def _send_all(
+        self, dest: Destination, batches: list[list[_Job]], attempt_of: dict[int, int]
+    ) -> None:
+        """One destination's requests, in order."""
+        for batch in batches:
+            await self._send_batch(batch, dest, [attempt_of[j.row["id"]] for j in batch])
 
     async def _send_batch(self, batch: list[_Job], dest: Destination, attempt_ids: list[int]) -> None:
         notice = batch[0].notice
@@ -193,7 +196,9 @@ class Sender:
                     created_at=row["created_at"],
                 )
                 result = after_failure(self.retry, failure, now, self.rng.random())
-                outcome = "failed" if result.status == "failed" else "retry" if error.retryable else "permanent"
+                outcome = (
+                    "failed" if result.status == "failed" else "retry" if error.retryable else "permanent"
+                )
                 done.append(
                     store.Finished(
                         row["id"], row["attempts"], result.status, result.route, result.route_attempts,

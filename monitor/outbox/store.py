@@ -136,13 +136,14 @@ class Finished:
 
 _FINISH = """
 WITH o AS (
-    UPDATE outbox SET status = x.status, route = x.route, route_attempts = x.ra, route_failing_since = x.since,
-           next_attempt_at = x.next_at, sent_at = x.sent_at, sent_via = x.via, merged_into = x.merged,
-           lease_until = NULL, last_error = x.err, last_error_kind = x.kind
+    UPDATE outbox SET status = x.status, route = x.route, route_attempts = x.ra,
+           route_failing_since = x.since, next_attempt_at = x.next_at, sent_at = x.sent_at, sent_via = x.via,
+           merged_into = x.merged, lease_until = NULL, last_error = x.err, last_error_kind = x.kind
     FROM unnest($1::bigint[], $2::int[], $3::text[], $4::smallint[], $5::int[], $6::timestamptz[],
                 $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[], $11::text[], $12::text[])
          AS x(id, att, status, route, ra, since, next_at, sent_at, via, merged, err, kind)
-    WHERE outbox.id = x.id AND outbox.status = 'sending' AND outbox.leased_by = $13 AND outbox.attempts = x.att
+    WHERE outbox.id = x.id AND outbox.status = 'sending' AND outbox.leased_by = $13
+      AND outbox.attempts = x.att
     RETURNING outbox.id),
 a AS (
     UPDATE outbox_attempts SET outcome = y.outcome, error = y.err, duration_s = $14
@@ -150,7 +151,8 @@ a AS (
     WHERE outbox_attempts.id = y.id RETURNING 1),
 t AS (
     INSERT INTO timeline (incident_id, at, actor, kind, detail)
-    SELECT * FROM unnest($18::bigint[], $19::timestamptz[], $20::text[], $21::text[], $22::jsonb[]) RETURNING 1)
+    SELECT * FROM unnest($18::bigint[], $19::timestamptz[], $20::text[], $21::text[], $22::jsonb[])
+    RETURNING 1)
 SELECT (SELECT count(*) FROM o) + 0 * (SELECT count(*) FROM a) + 0 * (SELECT count(*) FROM t)"""
 
 
@@ -162,7 +164,7 @@ async def finish(
     elapsed: float,
     entries: Sequence[tuple[int, datetime, str, str, Mapping[str, Any]]],
 ) -> int:
-    """Outbox rows (fenced by lease holder and claim), their attempt rows and timeline rows: one statement."""
+    """Outbox rows (fenced by lease holder and claim), their attempts and timeline rows: one statement."""
     count: int = await conn.fetchval(
         _FINISH,
         [r.id for r in rows],

@@ -10,10 +10,20 @@ from monitor.config.responders import Responders
 from monitor.pipeline.analyse import Analyzer
 
 
+class AnalyzerUnavailable(RuntimeError):
+    """monitor.text could not be imported or has no TextAnalyzer."""
+
+
 def load_analyzer(responders: Responders) -> Analyzer:
     """Build monitor.text's analyser for these responders (imports jieba and the models)."""
-    text = importlib.import_module("monitor.text")  # jieba and the models load here, once
-    analyzer: Analyzer = text.TextAnalyzer(responders)
+    try:
+        text = importlib.import_module("monitor.text")  # jieba and the models load here, once
+        factory = text.TextAnalyzer
+    except (ImportError, AttributeError) as exc:
+        raise AnalyzerUnavailable(
+            f"the text analyser (monitor.text.TextAnalyzer) is not available: {exc}"
+        ) from exc
+    analyzer: Analyzer = factory(responders)
     return analyzer
 
 

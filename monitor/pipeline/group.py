@@ -137,6 +137,8 @@ class GroupingStage:
         outcome = await apply_events(conn, self.responders, hooks, touched, joins, by_id, transitions, now)
         changed = {i: g for i, g in outcome.grades.items() if i not in stored_grades or stored_grades[i] != g}
         await store.set_grades(conn, changed)
+        burst = self.params.burst
+        await store.close_quiet_bursts(conn, now, burst.bucket_s * (burst.end_after + 1))
         index.sweep(keep=set(touched))
         # Document frequencies are a slowly moving statistic: a worker that reloads a snapshot a few
         # batches old weighs terms almost identically, so they are written every `df_every` batches.

@@ -10,7 +10,7 @@ from typing import Any
 
 from monitor.sources.dates import parse_datetime
 from monitor.sources.post import Post
-from monitor.sources.text import strip_html
+from monitor.sources.text import storable_text, strip_html
 
 _MAX_ID = 200
 # Dates further ahead than this are wrong clocks or placeholders; they would distort heat and bursts.
@@ -47,8 +47,12 @@ def assign_external_ids(entries: Sequence[FeedEntry]) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for position, e in enumerate(entries):
-        content = hashlib.sha256(f"{e.title_html}\x00{e.body_html}".encode()).hexdigest()
-        candidates = [c.strip() for c in (e.guid, e.link) if c and c.strip()] + [f"content:{content}"]
+        # surrogatepass: a JSON Feed may carry lone surrogates ("\ud800"); the hash must not fail on them.
+        content = hashlib.sha256(
+            f"{e.title_html}\x00{e.body_html}".encode("utf-8", "surrogatepass")
+        ).hexdigest()
+        given = (storable_text(c).strip() for c in (e.guid, e.link) if c)  # a GUID of NUL is no GUID
+        candidates = [c for c in given if c] + [f"content:{content}"]
         chosen = next((_bounded(c) for c in candidates if _bounded(c) not in seen), None)
         if chosen is None:
             chosen = _bounded(f"{candidates[0]}#{position}")

@@ -11,6 +11,7 @@ from typing import Any
 from monitor.sources.dates import parse_datetime
 from monitor.sources.pii import mask_name, mask_phone, redact_text, require_salt, salted_hash
 from monitor.sources.post import Post
+from monitor.sources.text import storable_json, storable_text
 
 # Canonical field → the names 12345 platforms and their exports use for it.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -102,7 +103,7 @@ def _string(value: Any, name: str, limit: int, problems: list[tuple[str, str]]) 
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         problems.append((name, f"expected a string, got {type(value).__name__}"))
         return None
-    text = str(value).strip()
+    text = storable_text(str(value)).strip()
     if len(text) > limit:
         problems.append((name, f"longer than {limit} characters"))
         return None
@@ -133,9 +134,9 @@ def _clean_extra(rest: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in list(rest.items())[:50]:
         if isinstance(value, str):
-            out[key] = redact_text(value[:2000])
+            out[storable_text(key)] = redact_text(storable_text(value[:2000]))
         elif isinstance(value, bool | int | float) or value is None:
-            out[key] = value
+            out[storable_text(key)] = storable_json(value)  # NaN and Infinity become null for jsonb
     return out
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from monitor.sources.text import storable_json, storable_text
+
 _URL = re.compile(r"https?://\S+")
 # Weibo emoticons ([偷笑]) and hashtag marks carry no content for duplicate detection.
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
@@ -18,6 +20,10 @@ _COUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*(万|w|亿|千|k)?\s*\+?$", re.IGNORECA
 _COUNT_UNITS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
 # No real count comes near this; a hostile 1e30 or Infinity must still fit a bigint column.
 MAX_COUNT = 10**12
+_TEXT_FIELDS = (
+    "source_id", "source_kind", "external_id", "url", "author", "author_id", "title", "text", "region_hint",
+    "parent_external_id", "root_external_id",
+)  # fmt: skip
 # Below this many characters a text is too generic ("转发微博") to prove two posts are the same.
 _MIN_FINGERPRINT_CHARS = 8
 
@@ -48,6 +54,14 @@ class Post:
     def __post_init__(self) -> None:
         if self.published_at.tzinfo is None:
             raise ValueError("Post.published_at must be timezone-aware")
+        # Hostile sources send NUL, lone surrogates and NaN; one such post would fail its whole batch insert.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and (cleaned := storable_text(value)) is not value:
+                object.__setattr__(self, name, cleaned)
+        extra = storable_json(self.extra)
+        if extra != self.extra:  # NaN != NaN, so an extra holding one is replaced too
+            object.__setattr__(self, "extra", extra)
         if not self.external_id:
             raise ValueError("Post.external_id must not be empty")
 

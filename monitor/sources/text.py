@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 _BLOCK_TAGS = frozenset(
     {
@@ -19,6 +21,8 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MAX_TEXT = 100_000
+# PostgreSQL text and jsonb cannot hold NUL, and a lone surrogate (JSON "\ud800") cannot be sent as UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class _TextExtractor(HTMLParser):
@@ -80,3 +84,23 @@ def truncate(text: str | None, limit: int) -> str:
     if not text:
         return ""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def storable_text(text: str) -> str:
+    """`text` as PostgreSQL accepts it: NUL dropped, lone surrogates replaced by U+FFFD."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def storable_json(value: Any) -> Any:
+    """A JSON-like value as jsonb accepts it: storable strings, and NaN/Infinity as null."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {storable_text(k) if isinstance(k, str) else k: storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value

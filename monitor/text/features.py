@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -20,22 +21,20 @@ MAX_FEATURE_CHARS = 1000
 _BASE = 0x100000001B3
 _BASE_INV = pow(_BASE, -1, 2**64)
 _MIX = 0xFF51AFD7ED558CCD
+_CHAR_SALT = 0x1000193
 _WORD_SALT = 0x9E3779B97F4A7C15
 _BIGRAM_SALT = 0xC2B2AE3D27D4EB4F
 _PAIR_MUL = 0x2545F4914F6CDD1D
 
 _URL = re.compile(r"https?://[!-~]+")
-_MENTION = re.compile(r"@[\w\-·]{1,30}")
-_DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
+_ZERO, _NINE, _SPACE_CODE = ord("0"), ord("9"), ord(" ")
 
 
 def normalise(text: str) -> str:
-    """NFKC, lower case, URLs/@names/digit runs folded to placeholders, whitespace collapsed."""
+    """NFKC, lower case, URLs dropped, whitespace collapsed: the text every analysis step reads."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _URL.sub("U", text)
-    text = _MENTION.sub("@", text)
-    text = _DIGITS.sub("0", text)
+    text = _URL.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 
 
@@ -49,20 +48,20 @@ class FeatureSpec:
     words: bool = True
     word_bigrams: bool = True
 
-    def as_array(self) -> npt.NDArray[np.int64]:
+    def as_array(self) -> I64:
         return np.array(
             [self.bits, self.char_min, self.char_max, int(self.words), int(self.word_bigrams)], np.int64
         )
 
     @classmethod
-    def from_array(cls, a: npt.NDArray[np.int64]) -> FeatureSpec:
+    def from_array(cls, a: npt.NDArray[np.integer]) -> FeatureSpec:
         bits, cmin, cmax, words, bigrams = (int(x) for x in a[:5])
         return cls(bits, cmin, cmax, bool(words), bool(bigrams))
 
 
 @dataclass(frozen=True)
 class HashedBatch:
-    """A sparse documents × buckets matrix as (row, column, value) triples, rows L2-normalised."""
+    """A sparse documents × buckets matrix as (row, column, value) triples."""
 
     rows: I64
     cols: I64
@@ -70,32 +69,29 @@ class HashedBatch:
     n_docs: int
 
 
+@dataclass(frozen=True)
 class _Powers:
-    """B^i and B^-i modulo 2^64, for O(1) polynomial hashes of any substring."""
-
-    def __init__(self, n: int) -> None:
-        idx = np.arange(n + 1, dtype=np.uint64)
-        self.pow = _pow_table(_BASE, idx)
-        self.inv = _pow_table(_BASE_INV, idx)
-
-
-def _pow_table(base: int, idx: U64) -> U64:
-    out = np.ones(idx.shape[0], dtype=np.uint64)
-    b = np.uint64(base)
-    acc = np.uint64(1)
-    with np.errstate(over="ignore"):
-        for i in range(1, idx.shape[0]):
-            acc = acc * b
-            out[i] = acc
-    return out
+    pow: U64
+    inv: U64
 
 
 @functools.cache
 def _powers() -> _Powers:
-    return _Powers(MAX_FEATURE_CHARS + 1)
+    """B^i and B^-i modulo 2^64: any substring's polynomial hash from two prefix sums."""
+    n = MAX_FEATURE_CHARS + 2
+    out = []
+    for base in (_BASE, _BASE_INV):
+        table = np.ones(n, dtype=np.uint64)
+        acc = 1
+        for i in range(1, n):
+            acc = acc * base % 2**64
+            table[i] = acc
+        out.append(table)
+    return _Powers(out[0], out[1])
 
 
-def _mix(h: U64, bits: int) -> I64:
+def mix_hashes(h: U64, bits: int) -> I64:
+    """Bucket numbers from raw 64-bit hashes (a murmur-style finaliser, top `bits` bits)."""
     with np.errstate(over="ignore"):
         h = h ^ (h >> np.uint64(33))
         h = h * np.uint64(_MIX)
@@ -103,66 +99,82 @@ def _mix(h: U64, bits: int) -> I64:
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
-def doc_hashes(text: str, token_lengths: Sequence[int], spec: FeatureSpec) -> U64:
-    """Unmixed 64-bit hashes of the document's n-grams; `token_lengths` partition `text` (may be empty)."""
+@overload
+def doc_hashes(
+    text: str, token_lengths: Sequence[int], spec: FeatureSpec, origins: Literal[False] = False
+) -> U64: ...
+@overload
+def doc_hashes(
+    text: str, token_lengths: Sequence[int], spec: FeatureSpec, origins: Literal[True]
+) -> tuple[U64, I64, I64]: ...
+def doc_hashes(
+    text: str, token_lengths: Sequence[int], spec: FeatureSpec, origins: bool = False
+) -> U64 | tuple[U64, I64, I64]:
+    """Raw 64-bit hashes of the document's n-grams; `token_lengths` partition `text` (may be empty).
+
+    With `origins`, also each hash's start offset and length in the text (for explanations).
+    """
     text = text[:MAX_FEATURE_CHARS]
     n = len(text)
-    if n == 0:
-        return np.zeros(0, dtype=np.uint64)
-    pw = _powers()
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(codes * pw.inv[:n], out=prefix[1:])
-        parts: list[U64] = []
-        for k in range(spec.char_min, spec.char_max + 1):
-            if k > n:
-                break
-            starts = np.arange(0, n - k + 1)
-            ends = starts + k
-            h = pw.pow[ends - 1] * (prefix[ends] - prefix[starts])
-            parts.append(h + np.uint64(k * 0x1000193))
-        if spec.words and token_lengths:
-            bounds = np.cumsum(np.asarray(token_lengths, dtype=np.int64))
-            bounds = bounds[bounds <= n]
-            if bounds.size:
-                starts = np.concatenate(([0], bounds[:-1]))
-                ends = bounds
-                keep = ends - starts > 0
+    hashes: list[U64] = []
+    starts_out: list[I64] = []
+    lens_out: list[I64] = []
+    if n:
+        pw = _powers()
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        codes[(codes >= _ZERO) & (codes <= _NINE)] = _ZERO  # every digit is "0": numbers generalise
+        with np.errstate(over="ignore"):
+            prefix = np.zeros(n + 1, dtype=np.uint64)
+            np.cumsum(codes * pw.inv[:n], out=prefix[1:])
+            for k in range(spec.char_min, min(spec.char_max, n) + 1):
+                starts = np.arange(0, n - k + 1, dtype=np.int64)
+                ends = starts + k
+                hashes.append(pw.pow[ends - 1] * (prefix[ends] - prefix[starts]) + np.uint64(k * _CHAR_SALT))
+                starts_out.append(starts)
+                lens_out.append(np.full(starts.size, k, dtype=np.int64))
+            if spec.words and token_lengths:
+                ends = np.cumsum(np.asarray(token_lengths, dtype=np.int64))
+                ends = ends[ends <= n]
+                starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+                keep = ends > starts
+                keep[keep] &= codes[starts[keep]] != _SPACE_CODE  # spaces separate words, they are not words
                 starts, ends = starts[keep], ends[keep]
-                wh = pw.pow[ends - 1] * (prefix[ends] - prefix[starts])
-                parts.append(wh ^ np.uint64(_WORD_SALT))
-                if spec.word_bigrams and wh.size > 1:
-                    parts.append((wh[:-1] * np.uint64(_PAIR_MUL) + wh[1:]) ^ np.uint64(_BIGRAM_SALT))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+                if starts.size:
+                    wh = pw.pow[ends - 1] * (prefix[ends] - prefix[starts])
+                    hashes.append(wh ^ np.uint64(_WORD_SALT))
+                    starts_out.append(starts)
+                    lens_out.append(ends - starts)
+                    if spec.word_bigrams and wh.size > 1:
+                        hashes.append((wh[:-1] * np.uint64(_PAIR_MUL) + wh[1:]) ^ np.uint64(_BIGRAM_SALT))
+                        starts_out.append(starts[:-1])
+                        lens_out.append(ends[1:] - starts[:-1])
+    if not hashes:
+        empty_h = np.zeros(0, dtype=np.uint64)
+        empty_i = np.zeros(0, dtype=np.int64)
+        return (empty_h, empty_i, empty_i) if origins else empty_h
+    all_hashes = np.concatenate(hashes)
+    if origins:
+        return all_hashes, np.concatenate(starts_out), np.concatenate(lens_out)
+    return all_hashes
 
 
-def hash_batch(docs: Sequence[tuple[str, Sequence[int]]], spec: FeatureSpec) -> HashedBatch:
-    """Feature triples for many (normalised text, token lengths) documents, log-tf weighted, L2-normalised."""
+def hash_batch(
+    docs: Sequence[tuple[str, Sequence[int]]], spec: FeatureSpec, idf: F32 | None = None
+) -> HashedBatch:
+    """Feature triples for (normalised text, token lengths) documents: log-tf (× idf), L2-normalised rows."""
     per_doc = [doc_hashes(text, lengths, spec) for text, lengths in docs]
     sizes = np.fromiter((h.size for h in per_doc), dtype=np.int64, count=len(per_doc))
-    if sizes.sum() == 0:
+    if not sizes.sum():
         empty = np.zeros(0, dtype=np.int64)
         return HashedBatch(empty, empty, np.zeros(0, dtype=np.float32), len(docs))
-    cols = _mix(np.concatenate(per_doc), spec.bits)
+    cols = mix_hashes(np.concatenate(per_doc), spec.bits)
     rows = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
     keys, counts = np.unique((rows << np.int64(spec.bits)) | cols, return_counts=True)
     rows = keys >> np.int64(spec.bits)
     cols = keys & np.int64((1 << spec.bits) - 1)
     values = (1.0 + np.log(counts)).astype(np.float32)
+    if idf is not None:
+        values *= idf[cols]
     norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=len(docs)))
     values /= np.maximum(norms[rows], 1e-9).astype(np.float32)
     return HashedBatch(rows, cols, values, len(docs))
-
-
-def linear_scores(
-    batch: HashedBatch, weights: npt.NDArray[np.floating], bias: npt.NDArray[np.floating]
-) -> F32:
-    """Scores = X · W + b for W of shape (buckets, classes); returns (docs, classes)."""
-    n_classes = weights.shape[1]
-    contrib = weights[batch.cols].astype(np.float32) * batch.values[:, None]
-    out = np.empty((batch.n_docs, n_classes), dtype=np.float32)
-    for c in range(n_classes):
-        out[:, c] = np.bincount(batch.rows, weights=contrib[:, c], minlength=batch.n_docs)
-    out += bias.astype(np.float32)
-    return out

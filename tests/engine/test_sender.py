@@ -86,7 +86,8 @@ async def test_rate_limit_and_digest(pool, clock: FakeClock, responders: Respond
         # first contact is that robot moves on to their next contact at once
         await flood(pool, iid, 3, clock, "c")
         async with pool.acquire() as conn:
-            await store.queue(conn, [store.OutboxRow("test:p", "person:yingji.duty", "page", iid, {})], clock.now())
+            duty = store.OutboxRow("test:p", "person:yingji.duty", "page", iid, {})
+            await store.queue(conn, [duty], clock.now())
         await sender.send_due(clock.now())
         waiting = await pool.fetch("SELECT next_attempt_at, attempts FROM outbox WHERE status = 'pending'")
         assert len(waiting) == 4 and all(r["attempts"] == 0 for r in waiting)

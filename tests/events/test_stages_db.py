@@ -141,3 +141,25 @@ async def test_a_failed_batch_rolls_back_and_forgets_the_memory(
     counts = [r["post_count"] for r in await pool.fetch("SELECT post_count FROM events ORDER BY id")]
     assert counts == [1, 2]  # not counted twice from memory left over by the failed batch
     assert await pool.fetchval("SELECT count(*) FROM incidents") == 1
+
+
+async def test_bursts_are_recorded_and_closed_when_the_event_goes_quiet(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    t = clock.now()
+    for i in range(6):
+        await insert_post(pool, f"b{i}", WATER + "!" * i, t + timedelta(seconds=i))
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    stage = GroupingStage(pool, clock, responders, hooks=RecordingHooks().hooks())
+    await drain(stage)
+    burst = await pool.fetchrow("SELECT * FROM event_bursts")
+    assert burst["started_at"] == t and burst["detected_at"] == t + timedelta(seconds=4)  # the fifth post
+    assert burst["ended_at"] is None
+    assert await pool.fetchval("SELECT bursting FROM events WHERE id = $1", burst["event_id"])
+    clock.advance(hours=3)
+    await insert_post(pool, "other", EXPLOSION, clock.now())
+    await drain(AnalysisStage(pool, clock, RuleAnalyzer(responders)))
+    await drain(stage)
+    assert not await pool.fetchval("SELECT bursting FROM events WHERE id = $1", burst["event_id"])
+    ended = await pool.fetchval("SELECT ended_at FROM event_bursts WHERE id = $1", burst["id"])
+    assert ended == t + timedelta(seconds=5) + timedelta(minutes=75)

@@ -100,10 +100,11 @@ def read_feed(body: bytes, headers: Mapping[str, str]) -> tuple[Any, list[str]]:
         parsed = feedparser.parse(
             io.BytesIO(body), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
         )
-    except (ValueError, LookupError) as exc:
-        # feedparser reports bad feeds as `bozo`, but its encoding sniffing raises on a mangled
-        # declaration (encoding="\x80big5" → UnicodeDecodeError, a NUL in the name → ValueError).
-        raise ParseFailure("parse_error", f"unreadable encoding declaration: {_describe(exc)}") from None
+    except (ValueError, LookupError, OverflowError) as exc:
+        # feedparser reports bad feeds as `bozo`, but a few inputs still raise: a mangled encoding
+        # declaration (encoding="\x80big5", a NUL in the name) or a character reference beyond
+        # Unicode (&#123456789012345678901;) in its loose parser.
+        raise ParseFailure("parse_error", f"unreadable feed: {_describe(exc)}") from None
     return parsed, notes
 
 
@@ -164,7 +165,10 @@ def _entry(e: Any) -> FeedEntry:
     if not body:
         body = str(e.get("summary") or e.get("description") or "")
     when = e.get("published_parsed") or e.get("updated_parsed")
-    published = datetime.fromtimestamp(calendar.timegm(when), tz=UTC) if when else None
+    try:
+        published = datetime.fromtimestamp(calendar.timegm(when), tz=UTC) if when else None
+    except (ValueError, OverflowError, OSError):  # feedparser reads "0000-01-01" as year 0
+        published = None
     tags = tuple(str(t.get("term")) for t in e.get("tags") or [] if isinstance(t, dict) and t.get("term"))
     return FeedEntry(
         guid=e.get("id") or None,

@@ -13,11 +13,12 @@ from monitor.secrets import read_secret
 from monitor.sources.dates import resolve_weibo_date
 from monitor.sources.kinds import FollowUp, ParseContext, ParseFailure, ParseResult, Request, base_headers
 from monitor.sources.post import Post, parse_count
-from monitor.sources.text import strip_html
+from monitor.sources.text import storable_text, strip_html
 
 MBLOG_CARD = 9
 _REGION_PREFIX = "发布于"
 _FULL_TEXT_LINK = "全文"
+_MAX_VERIFIED_TYPE = 2**31 - 1
 _DELETED = ("此微博已被作者删除", "该微博因被多人投诉", "此微博已被删除", "该账号因被投诉违反")
 
 
@@ -146,9 +147,16 @@ def mblog_posts(mblog: dict[str, Any], ctx: ParseContext) -> list[Post]:
 def _id(mblog: dict[str, Any]) -> str | None:
     for key in ("idstr", "id", "mid"):
         value = mblog.get(key)
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-            return str(value)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            text = storable_text(str(value))  # an id of NUL alone is no id
+            if text:
+                return text
     return None
+
+
+def _is_verified_type(value: object) -> bool:
+    # Weibo's types are small (-1 none, 0 personal, 1-7 organisations, 200+ members); the column is integer.
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_VERIFIED_TYPE
 
 
 def _deleted(mblog: dict[str, Any]) -> bool:
@@ -201,7 +209,7 @@ def _mblog_post(mblog: dict[str, Any], ctx: ParseContext, *, parent: str | None)
         author=str(user.get("screen_name") or "") or None,
         author_id=str(user_id) if user_id not in (None, "") else None,
         author_followers=parse_count(user.get("followers_count")) if "followers_count" in user else None,
-        author_verified_type=verified_type if isinstance(verified_type, int) and verified_type >= 0 else None,
+        author_verified_type=verified_type if _is_verified_type(verified_type) else None,
         text=text,
         reposts=parse_count(mblog.get("reposts_count")),
         comments=parse_count(mblog.get("comments_count")),

@@ -1,0 +1,100 @@
+"""`yuqing route` as a pure function: one text → analysis, grade, departments, chains, clocks and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.config.responders import Responders
+from monitor.events.aggregate import absorb, new_event
+from monitor.events.burst import BurstParams
+from monitor.events.heat import post_heat
+from monitor.events.model import PostIn
+from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS, GRADE_NAMES
+from monitor.incidents.grading import grade_event
+from monitor.incidents.hotline import hotline_open_reasons
+from monitor.incidents.policy_snapshot import freeze_policy
+from monitor.incidents.routing import route
+from monitor.incidents.signals import route_request, signals_from_event
+from monitor.pipeline.analyse import analysis_row
+
+
+def dry_run(
+    r: Responders,
+    text: str,
+    analysis: Any,
+    *,
+    region: str | None = None,
+    verified_type: int | None = None,
+    hotline_urgency: str | None = None,
+) -> dict[str, Any]:
+    """What would happen if this text arrived as a post: every decision and why."""
+    row = analysis_row(0, analysis)
+    _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = row
+    place = region or found_region
+    channel = "hotline" if hotline_urgency else "weibo"
+    post = PostIn(
+        post_id=0,
+        source_id="dry-run",
+        channel=channel,
+        external_id="dry-run",
+        published=0.0,
+        text=text,
+        verified_type=verified_type,
+        region=place,
+        topic=topic,
+        topic_score=topic_score,
+        department=department,
+        negative=negative,
+        severity=severity,
+        hotline_order_no="dry-run" if hotline_urgency else None,
+        hotline_urgency=hotline_urgency,
+    )
+    params = BurstParams()
+    event = new_event(0, post, params)
+    absorb(event, post, post_heat(0, 0, 0, verified_type, None, channel), params)
+    decision = grade_event(signals_from_event(event, 0.0), r.policy.grading, r.policy.casualty_criteria)
+    hotline = hotline_open_reasons(text, hotline_urgency, r.policy.hotline) if hotline_urgency else []
+    kind = "hotline" if hotline_urgency else "opinion"
+    rt = route(r, route_request(event, decision.grade))
+    policy = freeze_policy(
+        r,
+        grade=decision.grade,
+        kind=kind,
+        lead=rt.lead,
+        departments=list(rt.departments),
+        hotline_urgency=hotline_urgency,
+    )
+    return {
+        "text": text,
+        "analysis": {
+            "negative": round(negative, 4),
+            "polarity": polarity,
+            "topic": topic,
+            "topic_score": round(topic_score, 4),
+            "department": department,
+            "region": found_region,
+            "region_used": place,
+            "severity": severity,
+            "explain": explain,
+        },
+        "grade": {
+            "grade": GRADE_NAMES[decision.grade],
+            "label": GRADE_LABELS[decision.grade],
+            "colour": GRADE_COLOURS[decision.grade],
+            "opens_incident": decision.opens or bool(hotline),
+            "reasons": [x.as_json() for x in hotline] + decision.reasons_json(),
+            "note": "one post on its own: volume, heat and burst grow as more posts join the event",
+        },
+        "route": {
+            "lead": rt.lead,
+            "lead_name": r.departments[rt.lead].name,
+            "departments": [
+                {"id": d, "name": r.departments[d].name, "role": role} for d, role in rt.departments
+            ],
+            "region": rt.region,
+            "reasons": list(rt.reasons),
+        },
+        "clocks": policy["clocks"],
+        "chains": policy["chains"],
+        "breach_escalation": policy["breach_escalation"],
+    }

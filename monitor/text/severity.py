@@ -1,0 +1,251 @@
+"""Severity signals: casualty counts graded by a criteria table, hazard words, who is speaking, 12345 urgency."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.text.numerals import NUMBER, parse_number
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+GRADE_NUMBERS = {"I": 1, "II": 2, "III": 3, "IV": 4}
+GRADE_LABELS = {1: "Ⅰ特别重大", 2: "Ⅱ重大", 3: "Ⅲ较大", 4: "Ⅳ一般"}
+
+
+@dataclass(frozen=True)
+class CasualtyRule:
+    """One row of a grading table: `grade` (1 = Ⅰ … 4 = Ⅳ) is reached at or above any of its counts."""
+
+    grade: int
+    deaths_min: int | None = None
+    injured_min: int | None = None
+    missing_min: int | None = None
+
+    def reached(self, deaths: int, injured: int, missing: int) -> bool:
+        return any(
+            limit is not None and count >= limit
+            for limit, count in ((self.deaths_min, deaths), (self.injured_min, injured), (self.missing_min, missing))
+        )
+
+
+# 国务院令第493号《生产安全事故报告和调查处理条例》第三条 (injured = 重伤, the strictest reading).
+DEFAULT_CRITERIA: tuple[CasualtyRule, ...] = (
+    CasualtyRule(1, deaths_min=30, injured_min=100),
+    CasualtyRule(2, deaths_min=10, injured_min=50),
+    CasualtyRule(3, deaths_min=3, injured_min=10),
+    CasualtyRule(4, deaths_min=1, injured_min=1),
+)
+
+
+@dataclass(frozen=True)
+class Casualties:
+    """Counts found in a text (the largest figure per kind) and the phrases they came from."""
+
+    deaths: int = 0
+    injured: int = 0
+    missing: int = 0
+    none_stated: bool = False
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeveritySignals:
+    """Everything in one text that speaks to how serious it is; `explain` says why for each field."""
+
+    deaths: int = 0
+    injured: int = 0
+    missing: int = 0
+    casualty_grade: int | None = None
+    hazards: tuple[str, ...] = ()
+    official_account: bool = False
+    media_account: bool = False
+    urgent: bool = False
+    explain: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "deaths": self.deaths,
+            "injured": self.injured,
+            "missing": self.missing,
+            "casualty_grade": self.casualty_grade,
+            "hazards": list(self.hazards),
+            "official_account": self.official_account,
+            "media_account": self.media_account,
+            "urgent": self.urgent,
+        }
+
+
+_N = rf"(?P<n>{NUMBER})"
+_WHO = r"(?:名|位|人|个)"
+_GAP = r"[^，。；;,!！？?\d]{0,8}?"  # "3名工人当场死亡": a few words between the count and the verb
+_DEATH = r"(?:死亡|遇难|身亡|丧生|罹难|殒命|不幸去世|抢救无效|当场死亡|溺亡|被烧死|死)"
+_INJURY = r"(?:受伤|重伤|轻伤|伤势|烧伤|烫伤|砸伤|摔伤|被刺伤|中毒|送医|入院|伤(?![心感害痛悲脑透]))"
+_MISSING = r"(?:失踪|失联|下落不明|被困)"
+_KIND_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("deaths", rf"{_N}{_WHO}{_GAP}{_DEATH}"),
+    ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?(?:已|升至|增至|上升至|达到?|为|共)?{_N}{_WHO}"),
+    ("deaths", rf"{_N}死"),
+    ("injured", rf"{_N}{_WHO}{_GAP}{_INJURY}"),
+    ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?(?:已|升至|增至|达到?|为|共)?{_N}{_WHO}"),
+    ("injured", rf"(?<=死){_N}伤"),
+    ("injured", rf"(?:伤亡|死伤){_N}{_WHO}"),
+    ("missing", rf"{_N}{_WHO}{_GAP}{_MISSING}"),
+    ("missing", rf"(?:失踪|失联)(?:人数)?(?:已|达到?|为|共)?{_N}{_WHO}"),
+)
+_NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")
+
+
+@functools.cache
+def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((kind, re.compile(pattern)) for kind, pattern in _KIND_PATTERNS)
+
+
+def extract_casualties(text: str) -> Casualties:
+    """Deaths, injured and missing counts stated in the text; a later, larger figure supersedes earlier ones."""
+    counts = {"deaths": 0, "injured": 0, "missing": 0}
+    evidence: list[str] = []
+    for kind, pattern in _compiled():
+        for m in pattern.finditer(text):
+            value = parse_number(m.group("n"))
+            if value is None or value <= 0 or value > 1_000_000:
+                continue
+            if value > counts[kind]:
+                counts[kind] = value
+            evidence.append(f"{kind}:{m.group(0)}")
+    return Casualties(
+        counts["deaths"],
+        counts["injured"],
+        counts["missing"],
+        none_stated=bool(_NONE_STATED.search(text)),
+        evidence=tuple(dict.fromkeys(evidence)),
+    )
+
+
+def grade_casualties(c: Casualties, criteria: Sequence[CasualtyRule] = DEFAULT_CRITERIA) -> int | None:
+    """The most severe grade whose threshold the counts reach (1 = Ⅰ特别重大 … 4 = Ⅳ一般), or None."""
+    for rule in sorted(criteria, key=lambda r: r.grade):
+        if rule.reached(c.deaths, c.injured, c.missing):
+            return rule.grade
+    return None
+
+
+def criteria_from_policy(rows: Iterable[Any]) -> tuple[CasualtyRule, ...]:
+    """Convert `_policy.yaml` casualty_criteria rows (grade "I".."IV" and *_min counts) to rules."""
+    return tuple(
+        CasualtyRule(GRADE_NUMBERS[r.grade], r.deaths_min, r.injured_min, getattr(r, "missing_min", None))
+        for r in rows
+    )
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A hazard category with its signal words and look-alike phrases that do not count."""
+
+    name: str
+    words: tuple[str, ...]
+    not_words: tuple[str, ...] = ()
+
+
+@functools.cache
+def load_hazards(path: Path = DATA_DIR / "hazards.yaml") -> tuple[Hazard, ...]:
+    """The shipped hazard table (`data/hazards.yaml`)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(
+        Hazard(h["name"], tuple(h["words"]), tuple(h.get("not", ()))) for h in raw["hazards"]
+    )
+
+
+def find_hazards(text: str, hazards: Sequence[Hazard]) -> dict[str, list[str]]:
+    """Hazard name → the words that fired, skipping words that sit inside a listed look-alike phrase."""
+    found: dict[str, list[str]] = {}
+    for hazard in hazards:
+        hits: list[str] = []
+        for word in hazard.words:
+            start = text.find(word)
+            while start >= 0:
+                if not any(_covers(text, start, word, bad) for bad in hazard.not_words):
+                    hits.append(word)
+                    break
+                start = text.find(word, start + 1)
+        if hits:
+            found[hazard.name] = hits
+    return found
+
+
+def _covers(text: str, start: int, word: str, phrase: str) -> bool:
+    """Whether an occurrence of `phrase` in the text contains this occurrence of `word`."""
+    offset = phrase.find(word)
+    while offset >= 0:
+        if text.startswith(phrase, start - offset):
+            return True
+        offset = phrase.find(word, offset + 1)
+    return False
+
+
+@dataclass(frozen=True)
+class AccountRules:
+    """How to recognise official (政务) and media accounts by Weibo verified type or by name."""
+
+    official_types: frozenset[int]
+    official_names: tuple[str, ...]
+    media_types: frozenset[int]
+    media_names: tuple[str, ...]
+
+
+@functools.cache
+def load_account_rules(path: Path = DATA_DIR / "accounts.yaml") -> AccountRules:
+    """The shipped account table (`data/accounts.yaml`)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return AccountRules(
+        frozenset(raw["official"]["verified_types"]),
+        tuple(raw["official"]["name_patterns"]),
+        frozenset(raw["media"]["verified_types"]),
+        tuple(raw["media"]["name_patterns"]),
+    )
+
+
+_MENTION = re.compile(r"@([\w\-·]{2,30})")
+
+
+def account_involvement(
+    text: str, author_name: str | None, verified_type: int | None, rules: AccountRules
+) -> tuple[bool, bool, dict[str, str]]:
+    """(official, media, reasons): by the author's verified type or name, or by an @mention in the text."""
+    reasons: dict[str, str] = {}
+    if verified_type is not None and verified_type in rules.official_types:
+        reasons["official"] = f"author verified_type={verified_type}"
+    if verified_type is not None and verified_type in rules.media_types:
+        reasons["media"] = f"author verified_type={verified_type}"
+    names = [("author", author_name)] if author_name else []
+    names += [("mention", m) for m in _MENTION.findall(text)]
+    for role, name in names:
+        assert name is not None
+        if "official" not in reasons:
+            hit = next((p for p in rules.official_names if p in name), None)
+            if hit:
+                reasons["official"] = f"{role} {name!r} contains {hit!r}"
+        if "media" not in reasons:
+            hit = next((p for p in rules.media_names if p in name), None)
+            if hit:
+                reasons["media"] = f"{role} {name!r} contains {hit!r}"
+    return "official" in reasons, "media" in reasons, reasons
+
+
+def hotline_urgent(
+    text: str, urgency: str | None, urgent_levels: Sequence[str], risk_words: Sequence[str]
+) -> tuple[bool, str | None]:
+    """A 12345 order is urgent when its urgency is one that opens incidents, or it has a risk word."""
+    if urgency is None:
+        return False, None
+    if urgency in urgent_levels:
+        return True, f"12345 urgency {urgency!r}"
+    word = next((w for w in risk_words if w in text), None)
+    if word is not None:
+        return True, f"12345 risk word {word!r} (风险性苗头性诉求)"
+    return False, None

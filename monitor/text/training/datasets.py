@@ -1,0 +1,128 @@
+"""Readers for ../shared/data: sentiment sets mapped to one label scheme, and the 泰迪杯 routing sets."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+# Sentiment classes shared by every source: emotion sets keep neutral/surprise apart from positive, so the
+# model learns that news-like and surprised posts are not negative (SMP2020 counts only angry/sad/fear).
+NEG, POS, NEUTRAL, SURPRISE = "negative", "positive", "neutral", "surprise"
+SMP_CLASSES = {"angry": NEG, "sad": NEG, "fear": NEG, "happy": POS, "neutral": NEUTRAL, "surprise": SURPRISE}
+# covid19_weibo_emotion7: 0 fear, 1 disgust, 2 optimism, 3 surprise, 4 gratitude, 5 sadness, 6 anger
+COVID7_CLASSES = {"0": NEG, "1": NEG, "2": POS, "3": SURPRISE, "4": POS, "5": NEG, "6": NEG}
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
+TOPICS = ("城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One text with its label and where it came from."""
+
+    text: str
+    label: str
+    source: str
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def smp(data: Path, name: str) -> list[Labelled]:
+    """SMP2020-EWECT file (id,label,content) with emotions mapped to the four sentiment classes."""
+    return [Labelled(r["content"], SMP_CLASSES[r["label"]], name) for r in _rows(data / "sentiment" / f"{name}.csv")]
+
+
+def smp_emotions(data: Path, name: str) -> list[str]:
+    """The original six emotion labels of an SMP2020 file, for per-emotion error analysis."""
+    return [r["label"] for r in _rows(data / "sentiment" / f"{name}.csv")]
+
+
+def covid7(data: Path) -> list[Labelled]:
+    path = data / "sentiment" / "covid19_weibo_emotion7.csv"
+    return [Labelled(r["review"], COVID7_CLASSES[r["label"]], "covid7") for r in _rows(path) if r["label"] in COVID7_CLASSES]
+
+
+def weibo2018(data: Path) -> list[Labelled]:
+    """weibo2018_train.txt: `mid,label,text`, 1 = positive."""
+    out = []
+    for line in (data / "sentiment" / "weibo2018_train.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split(",", 2)
+        if len(parts) == 3 and parts[1] in ("0", "1"):
+            out.append(Labelled(parts[2], POS if parts[1] == "1" else NEG, "weibo2018"))
+    return out
+
+
+def senti100k(data: Path) -> list[Labelled]:
+    """Emoticon-labelled Weibo: the emoticons are stripped, or the model would learn them instead of words."""
+    rows = _rows(data / "sentiment" / "weibo_senti_100k_subset.csv")
+    out = []
+    for r in rows:
+        text = _EMOTICON.sub("", r["review"]).strip()
+        if text:
+            out.append(Labelled(text, POS if r["label"] == "1" else NEG, "senti100k"))
+    return out
+
+
+def reviews(data: Path, name: str) -> list[Labelled]:
+    """Hotel / food-delivery reviews (label,review; 1 = positive)."""
+    rows = _rows(data / "sentiment" / f"{name}.csv")
+    return [Labelled(r["review"], POS if r["label"] == "1" else NEG, name) for r in rows if r["label"] in "01"]
+
+
+def sentiment_train(data: Path) -> list[Labelled]:
+    """Every training source (never the SMP eval files, which are the dev set)."""
+    return (
+        smp(data, "virus_train")
+        + covid7(data)
+        + weibo2018(data)
+        + senti100k(data)
+        + reviews(data, "chnsenticorp_htl_all")
+        + reviews(data, "waimai_10k")
+    )
+
+
+def sentiment_dev(data: Path) -> list[Labelled]:
+    return smp(data, "virus_eval_labeled") + smp(data, "usual_eval_labeled")
+
+
+@dataclass(frozen=True)
+class RoutingSplit:
+    """泰迪杯 附件2: segmented train/held-out rows and the raw-text sample (title, detail, label)."""
+
+    train: list[Labelled]
+    heldout: list[Labelled]
+    heldout_in_sample: list[bool]
+    raw_sample: list[tuple[str, str, str]]
+
+
+def _bag(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def routing_split(data: Path, sample_words: list[frozenset[str]], heldout_share: float = 0.1) -> RoutingSplit:
+    """Held out: every segmented row that is the raw sample's message (so the raw evaluation is unseen)
+    plus a stable pseudo-random share of the rest (by a hash of the text, so reruns agree)."""
+    seg = _rows(data / "routing" / "taidi2020_attachment2_train_segmented.csv")
+    sample = _rows(data / "routing" / "attachment2_sample_labeled.csv")
+    train: list[Labelled] = []
+    heldout: list[Labelled] = []
+    in_sample: list[bool] = []
+    for r in seg:
+        item = Labelled(r["text_segmented"], r["label"], "taidi_segmented")
+        words = _bag(r["text_segmented"])
+        overlaps = any(len(words & s) >= 0.9 * max(1, len(words)) for s in sample_words)
+        bucket = int(hashlib.sha1(r["text_segmented"].encode()).hexdigest()[:8], 16) / 2**32
+        if overlaps or bucket < heldout_share:
+            heldout.append(item)
+            in_sample.append(overlaps)
+        else:
+            train.append(item)
+    raw = [(r["留言主题"], r["留言详情"], r["一级标签"]) for r in sample]
+    return RoutingSplit(train, heldout, in_sample, raw)
