@@ -201,18 +201,15 @@ class WindowIndex:
         if not dots:
             return None
         events, half_life = self.events, p.half_life_s
-        approx = []
-        for event_id, dot in dots.items():
-            e = events[event_id]
-            if e.centroid_norm > 0:
-                approx.append((dot / e.centroid_norm * decay_factor(t - e.last_seen, half_life), event_id))
+        front = heapq.nlargest(
+            p.max_candidates, dots.items(), key=lambda kv: kv[1] / events[kv[0]].centroid_norm
+        )
         best: tuple[int, float] | None = None
-        for score, event_id in heapq.nlargest(p.max_candidates if partial else 1, approx):
-            if partial:  # the skipped terms only add to the cosine: compute it exactly for the front-runners
-                e = events[event_id]
-                score = cosine(w.vector, e.centroid, e.centroid_norm) * decay_factor(
-                    t - e.last_seen, half_life
-                )
+        for event_id, dot in front:
+            e = events[event_id]
+            # skipped terms only add to the cosine: then compute it exactly for the front-runners
+            score = cosine(w.vector, e.centroid, e.centroid_norm) if partial else dot / e.centroid_norm
+            score *= decay_factor(t - e.last_seen, half_life)
             if score >= bar and (best is None or score > best[1]):
                 best = (event_id, score)
         return best

@@ -96,11 +96,16 @@ class Sender:
         for row in rows:
             routes = resolve(self.responders, row["target"], self.env)
             if row["route"] >= len(routes):
-                await self._fail_unrouted(row, now)
+                await self._fail(row, now, f"no delivery route for {row['target']} (route {row['route']})")
                 continue
             dest = routes[row["route"]]
             incident = incidents.get(row["incident_id"]) if row["incident_id"] else None
-            notice = build_notice(row, incident, clocks.get(row["incident_id"], []), dest, now, self.ctx)
+            try:
+                notice = build_notice(row, incident, clocks.get(row["incident_id"], []), dest, now, self.ctx)
+            except Exception as exc:  # one bad row must not hold up the others
+                log.exception("cannot render outbox row %s", row["id"])
+                await self._fail(row, now, f"cannot render: {type(exc).__name__}")
+                continue
             groups.setdefault(dest.key, []).append(_Job(row, routes, dest, notice))
         plans = await asyncio.gather(*(self._plan(jobs, now) for jobs in groups.values()))
         todo = [(dest, batch) for dest, batches in plans for batch in batches]
@@ -273,7 +278,8 @@ class Sender:
             ],
         )
 
-    async def _fail_unrouted(self, row: Mapping[str, Any], now: datetime) -> None:
+    async def _fail(self, row: Mapping[str, Any], now: datetime, reason: str) -> None:
+        """A row that cannot be sent at all (no route in the current config, or unrenderable)."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 f"""UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = $4,
@@ -281,11 +287,11 @@ class Sender:
                 row["id"],
                 self.worker_id,
                 row["attempts"],
-                f"no delivery route for {row['target']} (route {row['route']})",
+                reason,
             )
             if row["incident_id"] is not None:
                 dest = Destination(kind="none", key=row["target"])
-                err = permanent("no delivery route", "config")
+                err = permanent(reason, "config")
                 await engine_store.timeline_many(conn, [self._timeline(row, dest, "failed", err, False, now)])
         if self.metrics is not None:
             self.metrics.notifications.labels("none", "failed").inc()

@@ -107,9 +107,13 @@ async def store_orders(
     intake: str,
     now: datetime,
 ) -> list[StoredOrder]:
-    """Insert each order once by order number, and its post for analysis; repeats return the stored row."""
-    out: list[StoredOrder] = []
-    for order in orders:
+    """Insert each order once by order number, and its post for analysis; repeats return the stored row.
+
+    Rows are inserted in order-number order, whatever the order given: two pushes of the same new
+    orders in different orders would otherwise each wait on the other's unique key and deadlock.
+    """
+    out: dict[int, StoredOrder] = {}
+    for index, order in sorted(enumerate(orders), key=lambda item: item[1].order_no):
         order_id = await conn.fetchval(
             _INSERT_ORDER,
             order.order_no,
@@ -136,7 +140,7 @@ async def store_orders(
                 "SELECT id, post_id FROM hotline_orders WHERE order_no = $1", order.order_no
             )
             assert row is not None
-            out.append(StoredOrder(order.order_no, row["id"], row["post_id"], created=False))
+            out[index] = StoredOrder(order.order_no, row["id"], row["post_id"], created=False)
             continue
         post = order.to_post(source_id)
         post_id = (await store_posts(conn, [post], now=now)).get(post.external_id)
@@ -145,5 +149,5 @@ async def store_orders(
                 "SELECT id FROM posts WHERE source_id = $1 AND external_id = $2", source_id, post.external_id
             )
         await conn.execute("UPDATE hotline_orders SET post_id = $2 WHERE id = $1", order_id, post_id)
-        out.append(StoredOrder(order.order_no, order_id, post_id, created=True))
-    return out
+        out[index] = StoredOrder(order.order_no, order_id, post_id, created=True)
+    return [out[i] for i in range(len(orders))]

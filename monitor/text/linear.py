@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +44,9 @@ class LinearModel:
         q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
         idf32 = None if idf is None else np.asarray(idf, dtype=np.float32)
         bias32 = np.asarray(bias, np.float32)
-        return cls(spec, tuple(classes), q, scale.astype(np.float32), bias32, idf32, tuple((meta or {}).items()))
+        return cls(
+            spec, tuple(classes), q, scale.astype(np.float32), bias32, idf32, tuple((meta or {}).items())
+        )
 
     def save(self, path: Path) -> None:
         arrays: dict[str, npt.NDArray[np.generic]] = {
@@ -66,7 +69,9 @@ class LinearModel:
             idf = z["idf"].astype(np.float32) if "idf" in z.files else None
             meta: tuple[tuple[str, float], ...] = ()
             if "meta_keys" in z.files:
-                meta = tuple((str(k), float(v)) for k, v in zip(z["meta_keys"], z["meta_values"], strict=True))
+                meta = tuple(
+                    (str(k), float(v)) for k, v in zip(z["meta_keys"], z["meta_values"], strict=True)
+                )
             return cls(
                 FeatureSpec.from_array(z["spec"]),
                 tuple(str(c) for c in z["classes"]),
@@ -96,10 +101,11 @@ class LinearModel:
         s = self.scores(batch) / np.float32(temperature)
         s -= s.max(axis=1, keepdims=True)
         e = np.exp(s)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        probs: F32 = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return probs
 
     def term_contributions(
-        self, text: str, token_lengths: Sequence[int], direction: F32, top: int = 5
+        self, text: str, token_lengths: Sequence[int], direction: npt.NDArray[np.floating[Any]], top: int = 5
     ) -> list[tuple[str, float]]:
         """The words whose features pushed the score most along `direction` (a per-class weighting)."""
         hashes, starts, _ = doc_hashes(text, token_lengths, self.spec, origins=True)

@@ -1,4 +1,4 @@
-"""Region (属地) matching: place names in the text, or the post's region hint, to a region id, with the reason."""
+"""Region (属地) matching: place names in the text, or the post's region hint, to a region id and reason."""
 
 from __future__ import annotations
 
@@ -7,12 +7,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # Level names people drop when writing a place: 滨江区 → 滨江. Only names that stay ≥2 characters are added.
-_SUFFIXES = ("特别行政区", "自治州", "自治县", "街道办事处", "街道办", "街道", "新区", "市", "区", "县", "镇", "乡")
+_SUFFIXES = (
+    "特别行政区",
+    "自治州",
+    "自治县",
+    "街道办事处",
+    "街道办",
+    "街道",
+    "新区",
+    "市",
+    "区",
+    "县",
+    "镇",
+    "乡",
+)
 
 
 @dataclass(frozen=True)
 class RegionEntry:
-    """One region as matching needs it: id, display name, parent id, depth in the tree, and what to look for."""
+    """One region as matching needs it: id, name, parent, depth in the tree, and the names to look for."""
 
     id: str
     name: str
@@ -103,7 +116,7 @@ class RegionMatcher:
         return self._deepest_consistent(ids) if ids else None
 
     def match(self, text: str, hint: str | None = None) -> RegionMatch:
-        """Text mentions decide; the hint fills in when the text names no place or refines it in the same line."""
+        """Text mentions decide; the hint fills in when the text names no place, or narrows the same line."""
         mentions = self.find(text)
         ids = list(dict.fromkeys(rid for _, rid in mentions))
         written = tuple(dict.fromkeys(name for name, _ in mentions))
@@ -116,7 +129,9 @@ class RegionMatcher:
         if chosen is not None:
             reason = f"text names {'、'.join(written)} → {self._entries[chosen].name}"
             if hinted is not None and chosen in self.ancestors(hinted) and hinted != chosen:
-                return RegionMatch(hinted, reason + f"; hint {hint!r} narrows to {self._entries[hinted].name}", written)
+                return RegionMatch(
+                    hinted, reason + f"; hint {hint!r} narrows to {self._entries[hinted].name}", written
+                )
             return RegionMatch(chosen, reason, written)
         common = self._common_ancestor(ids)
         reason = (

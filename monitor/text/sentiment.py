@@ -1,4 +1,4 @@
-"""Negativity: probability that a text is negative (angry/sad/fear) and its polarity, from the shipped model."""
+"""Negativity: the probability that a text is negative (angry/sad/fear) and its polarity."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ class SentimentModel:
         rest = sum(p for c, p in probs.items() if c != NEGATIVE) or 1.0
         return POSITIVE if probs.get(POSITIVE, 0.0) / rest >= 0.5 else NEUTRAL
 
-    def negative_terms(self, text: str, token_lengths: Sequence[int], top: int = 5) -> list[tuple[str, float]]:
+    def negative_terms(
+        self, text: str, token_lengths: Sequence[int], top: int = 5
+    ) -> list[tuple[str, float]]:
         """Words that pushed the text towards negative, strongest first."""
         return self.model.term_contributions(text, token_lengths, self._direction, top)

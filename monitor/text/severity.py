@@ -1,4 +1,4 @@
-"""Severity signals: casualty counts graded by a criteria table, hazard words, who is speaking, 12345 urgency."""
+"""Severity signals: casualties graded by a criteria table, hazard words, who is speaking, 12345 urgency."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ class CasualtyRule:
     def reached(self, deaths: int, injured: int, missing: int) -> bool:
         return any(
             limit is not None and count >= limit
-            for limit, count in ((self.deaths_min, deaths), (self.injured_min, injured), (self.missing_min, missing))
+            for limit, count in (
+                (self.deaths_min, deaths),
+                (self.injured_min, injured),
+                (self.missing_min, missing),
+            )
         )
 
 
@@ -107,7 +111,7 @@ def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 def extract_casualties(text: str) -> Casualties:
-    """Deaths, injured and missing counts stated in the text; a later, larger figure supersedes earlier ones."""
+    """Deaths, injured and missing counts stated in the text; the largest figure of each kind wins."""
     counts = {"deaths": 0, "injured": 0, "missing": 0}
     evidence: list[str] = []
     for kind, pattern in _compiled():
@@ -156,9 +160,7 @@ class Hazard:
 def load_hazards(path: Path = DATA_DIR / "hazards.yaml") -> tuple[Hazard, ...]:
     """The shipped hazard table (`data/hazards.yaml`)."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple(
-        Hazard(h["name"], tuple(h["words"]), tuple(h.get("not", ()))) for h in raw["hazards"]
-    )
+    return tuple(Hazard(h["name"], tuple(h["words"]), tuple(h.get("not", ()))) for h in raw["hazards"])
 
 
 def find_hazards(text: str, hazards: Sequence[Hazard]) -> dict[str, list[str]]:
@@ -204,9 +206,9 @@ def load_account_rules(path: Path = DATA_DIR / "accounts.yaml") -> AccountRules:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     return AccountRules(
         frozenset(raw["official"]["verified_types"]),
-        tuple(raw["official"]["name_patterns"]),
+        tuple(str(n) for n in raw["official"]["name_patterns"]),
         frozenset(raw["media"]["verified_types"]),
-        tuple(raw["media"]["name_patterns"]),
+        tuple(str(n) for n in raw["media"]["name_patterns"]),
     )
 
 

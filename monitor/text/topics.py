@@ -37,7 +37,7 @@ def segmented_document(segmented: str) -> tuple[str, list[int]]:
 
 
 class TopicModel:
-    """The shipped 一级标签 classifier (城乡建设, 环境保护, 交通运输, 教育文体, 劳动和社会保障, 商贸旅游, 卫生计生)."""
+    """The shipped classifier of the seven 一级标签 (城乡建设 … 卫生计生)."""
 
     def __init__(self, model: LinearModel) -> None:
         self.model = model

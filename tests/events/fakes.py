@@ -82,6 +82,26 @@ class RuleAnalyzer:
         return Analysis(neg, polarity, topic, 0.8, None, region, sev, {"rules": True})
 
 
+class BatchRuleAnalyzer(RuleAnalyzer):
+    """The same rules behind monitor.text's batch entry point (`analyze_many`)."""
+
+    def __init__(self, responders: Responders) -> None:
+        super().__init__(responders)
+        self.batches: list[int] = []
+
+    def analyze_many(self, items: list[Any]) -> list[Analysis]:
+        self.batches.append(len(items))
+        return [
+            self.analyze(
+                i.text,
+                region_hint=i.region_hint,
+                author_verified_type=i.author_verified_type,
+                hotline_urgency=i.hotline_urgency,
+            )
+            for i in items
+        ]
+
+
 @dataclass
 class RecordingHooks:
     """Engine hooks that record their calls and check they run inside the caller's transaction."""

@@ -12,7 +12,7 @@ from monitor.clock import FakeClock
 from monitor.config.responders import Responders
 from monitor.pipeline.analyse import AnalysisStage
 from monitor.pipeline.group import GroupingStage
-from tests.events.fakes import RecordingHooks, RuleAnalyzer, insert_post
+from tests.events.fakes import BatchRuleAnalyzer, RecordingHooks, RuleAnalyzer, insert_post
 
 EXPLOSION = "云江市青石县临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援"
 EXPLOSION_NEWS = "青石县临港化工园区化工厂爆炸事故：消防救援力量已赶赴现场处置，浓烟滚滚"
@@ -40,6 +40,24 @@ async def test_analysis_stage_stores_results_and_survives_a_poison_post(
     assert "RuntimeError" in rows[bad]["explain"]["error"]
     assert await pool.fetchval("SELECT count(*) FROM posts WHERE analysed_at IS NULL") == 0
     assert await stage.run_once() == 0
+
+
+async def test_batch_analysis_is_used_and_a_poison_batch_falls_back_post_by_post(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    for i in range(5):
+        await insert_post(
+            pool, f"k{i}", f"{WATER} {i}", clock.now(), author="江北发布", author_verified_type=1
+        )
+    analyzer = BatchRuleAnalyzer(responders)
+    assert await AnalysisStage(pool, clock, analyzer, batch_size=10).run_once() == 5
+    assert analyzer.batches == [5]
+    assert await pool.fetchval("SELECT count(*) FROM post_analysis WHERE region = 'jiangbei-beihu'") == 5
+    await insert_post(pool, "k9", "POISON", clock.now())
+    await insert_post(pool, "k10", WATER, clock.now())
+    assert await AnalysisStage(pool, clock, analyzer, batch_size=10).run_once() == 2
+    errors = await pool.fetch("SELECT explain->>'error' AS e FROM post_analysis WHERE explain ? 'error'")
+    assert len(errors) == 1 and "RuntimeError" in errors[0]["e"]
 
 
 async def test_two_analysers_share_the_queue_without_double_work(

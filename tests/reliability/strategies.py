@@ -228,7 +228,7 @@ def _mblog(retweeted: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any
 
 
 mblogs = _mblog(either(_mblog(st.none())))
-cards = st.deferred(
+cards: st.SearchStrategy[dict[str, Any]] = st.deferred(
     lambda: st.fixed_dictionaries(
         {},
         optional={

@@ -8,6 +8,7 @@ and in time, and every server and socket is opened and closed by the test itself
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 
 from monitor.app import HTTP_IDLE_TIMEOUT_S, Services, build_web, start_http
 from monitor.clock import FakeClock
@@ -44,10 +46,11 @@ DROP_SLACK_S = 3.0
 class Server:
     port: int
     base: str
-    runner: Any
+    runner: web.AppRunner
 
     @property
     def open_connections(self) -> int:
+        assert self.runner.server is not None
         return len(self.runner.server.connections)
 
 
@@ -102,12 +105,14 @@ async def assert_serving(client: aiohttp.ClientSession, server: Server, within_s
 
 
 async def read_status(reader: asyncio.StreamReader, timeout: float) -> tuple[int, bytes]:
-    """The status code of the response on a raw connection, and what came after the status line."""
+    """The status code and body of one response read from a raw connection."""
     async with asyncio.timeout(timeout):
-        status_line = await reader.readline()
-        rest = await reader.read(64 * 1024)
-    assert status_line.startswith(b"HTTP/1."), status_line
-    return int(status_line.split()[1]), rest
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1."), head
+        lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+        body = await reader.readexactly(int(fields.get("content-length", "0")))
+    return int(lines[0].split()[1]), body
 
 
 # ---- oversized requests ----------------------------------------------------------------------------
@@ -172,6 +177,18 @@ async def test_oversized_bodies_get_a_4xx_quickly(
         assert 400 <= response.status < 500, (path, response.status)
         await response.read()
     assert time.monotonic() - started < 5
+    await assert_serving(client, server)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="monitor/web/intake.py catches ValueError from json.loads but not RecursionError, so deep "
+    "nesting from an authenticated caller is a 500 (web layer's code; reported, not changed here)",
+)
+async def test_a_deeply_nested_push_is_a_400(server: Server, client: aiohttp.ClientSession) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    async with client.post(f"{server.base}{intake.PATH}", data=body, headers=push_headers()) as response:
+        assert response.status == 400
     await assert_serving(client, server)
 
 
@@ -301,13 +318,17 @@ async def test_a_burst_of_concurrent_pushes_with_duplicates(
     requests = burst_requests(random.Random(8))
     assert len(requests) == BURST
 
-    async def send(kind: str, body: bytes, headers: dict[str, str]) -> tuple[str, int, Any]:
-        async with client.post(f"{server.base}{intake.PATH}", data=body, headers=headers) as response:
+    async def send(
+        session: aiohttp.ClientSession, kind: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[str, int, Any]:
+        async with session.post(f"{server.base}{intake.PATH}", data=body, headers=headers) as response:
             return kind, response.status, await response.json()
 
     started = time.monotonic()
-    async with asyncio.timeout(90):
-        replies = await asyncio.gather(*(send(*r) for r in requests))
+    # One connection per request: all 1,000 are in flight at once, queueing only on the database pool.
+    connector = aiohttp.TCPConnector(limit=BURST, force_close=True)
+    async with asyncio.timeout(90), aiohttp.ClientSession(connector=connector) as burst:
+        replies = await asyncio.gather(*(send(burst, *r) for r in requests))
     elapsed = time.monotonic() - started
 
     statuses = Counter((kind, status) for kind, status, _ in replies)
@@ -340,3 +361,26 @@ async def test_a_burst_of_concurrent_pushes_with_duplicates(
     assert "13812345678" not in stored
     await assert_serving(client, server)
     print(f"burst: {BURST} pushes in {elapsed:.1f}s")
+
+
+async def test_batches_of_the_same_new_orders_in_every_order_do_not_deadlock(
+    server: Server, pool: asyncpg.Pool
+) -> None:
+    """Two platforms' batches holding the same new orders in opposite orders once deadlocked (a 500)."""
+    bodies = [
+        json.dumps({"orders": [order(100 * group + n) for n in permutation]}).encode()
+        for group in range(30)
+        for permutation in itertools.permutations(range(3))
+    ]
+    random.Random(1).shuffle(bodies)
+
+    async def send(session: aiohttp.ClientSession, body: bytes) -> int:
+        async with session.post(f"{server.base}{intake.PATH}", data=body, headers=push_headers()) as response:
+            await response.read()
+            return response.status
+
+    connector = aiohttp.TCPConnector(limit=len(bodies), force_close=True)
+    async with asyncio.timeout(60), aiohttp.ClientSession(connector=connector) as session:
+        statuses = Counter(await asyncio.gather(*(send(session, body) for body in bodies)))
+    assert statuses == {201: 30, 200: len(bodies) - 30}, statuses
+    assert await pool.fetchval("SELECT count(*) FROM hotline_orders") == 90

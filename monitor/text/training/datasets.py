@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ SMP_CLASSES = {"angry": NEG, "sad": NEG, "fear": NEG, "happy": POS, "neutral": N
 # covid19_weibo_emotion7: 0 fear, 1 disgust, 2 optimism, 3 surprise, 4 gratitude, 5 sadness, 6 anger
 COVID7_CLASSES = {"0": NEG, "1": NEG, "2": POS, "3": SURPRISE, "4": POS, "5": NEG, "6": NEG}
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
+SAME_MESSAGE_OVERLAP = 0.5
 TOPICS = ("城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生")
 
 
@@ -36,7 +37,10 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def smp(data: Path, name: str) -> list[Labelled]:
     """SMP2020-EWECT file (id,label,content) with emotions mapped to the four sentiment classes."""
-    return [Labelled(r["content"], SMP_CLASSES[r["label"]], name) for r in _rows(data / "sentiment" / f"{name}.csv")]
+    return [
+        Labelled(r["content"], SMP_CLASSES[r["label"]], name)
+        for r in _rows(data / "sentiment" / f"{name}.csv")
+    ]
 
 
 def smp_emotions(data: Path, name: str) -> list[str]:
@@ -46,7 +50,11 @@ def smp_emotions(data: Path, name: str) -> list[str]:
 
 def covid7(data: Path) -> list[Labelled]:
     path = data / "sentiment" / "covid19_weibo_emotion7.csv"
-    return [Labelled(r["review"], COVID7_CLASSES[r["label"]], "covid7") for r in _rows(path) if r["label"] in COVID7_CLASSES]
+    return [
+        Labelled(r["review"], COVID7_CLASSES[r["label"]], "covid7")
+        for r in _rows(path)
+        if r["label"] in COVID7_CLASSES
+    ]
 
 
 def weibo2018(data: Path) -> list[Labelled]:
@@ -73,7 +81,9 @@ def senti100k(data: Path) -> list[Labelled]:
 def reviews(data: Path, name: str) -> list[Labelled]:
     """Hotel / food-delivery reviews (label,review; 1 = positive)."""
     rows = _rows(data / "sentiment" / f"{name}.csv")
-    return [Labelled(r["review"], POS if r["label"] == "1" else NEG, name) for r in rows if r["label"] in "01"]
+    return [
+        Labelled(r["review"], POS if r["label"] == "1" else NEG, name) for r in rows if r["label"] in "01"
+    ]
 
 
 def sentiment_train(data: Path) -> list[Labelled]:
@@ -102,23 +112,27 @@ class RoutingSplit:
     raw_sample: list[tuple[str, str, str]]
 
 
-def _bag(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def _bigrams(text: str) -> frozenset[str]:
+    chars = "".join(text.lower().split())
+    return frozenset(chars[i : i + 2] for i in range(len(chars) - 1))
 
 
-def routing_split(data: Path, sample_words: list[frozenset[str]], heldout_share: float = 0.1) -> RoutingSplit:
-    """Held out: every segmented row that is the raw sample's message (so the raw evaluation is unseen)
-    plus a stable pseudo-random share of the rest (by a hash of the text, so reruns agree)."""
+def routing_split(data: Path, heldout_share: float = 0.1) -> RoutingSplit:
+    """Held out: every segmented row that is one of the raw sample's messages (so the raw evaluation is
+    unseen) plus a stable pseudo-random share of the rest (by a hash of the text, so reruns agree)."""
     seg = _rows(data / "routing" / "taidi2020_attachment2_train_segmented.csv")
     sample = _rows(data / "routing" / "attachment2_sample_labeled.csv")
+    # Character bigrams survive segmentation and stop-word removal well enough to find the same message.
+    sample_bigrams = [_bigrams(r["留言主题"] + r["留言详情"]) for r in sample]
     train: list[Labelled] = []
     heldout: list[Labelled] = []
     in_sample: list[bool] = []
     for r in seg:
         item = Labelled(r["text_segmented"], r["label"], "taidi_segmented")
-        words = _bag(r["text_segmented"])
-        overlaps = any(len(words & s) >= 0.9 * max(1, len(words)) for s in sample_words)
-        bucket = int(hashlib.sha1(r["text_segmented"].encode()).hexdigest()[:8], 16) / 2**32
+        grams = _bigrams(r["text_segmented"])
+        need = SAME_MESSAGE_OVERLAP * max(1, len(grams))
+        overlaps = any(len(grams & s) >= need for s in sample_bigrams)
+        bucket = zlib.crc32(r["text_segmented"].encode()) / 2**32
         if overlaps or bucket < heldout_share:
             heldout.append(item)
             in_sample.append(overlaps)

@@ -1,0 +1,224 @@
+"""Train, compare and export the negativity and topic models: `python -m monitor.text.training.train`.
+
+Reads ../shared/data (never copied into the repository), compares the candidates on the dev sets, writes the
+winners to monitor/text/models/*.npz and every figure to monitor/text/models/metrics.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from monitor.text.features import FeatureSpec, normalise
+from monitor.text.linear import LinearModel
+from monitor.text.sentiment import NEGATIVE, SentimentModel
+from monitor.text.tokenize import STOPWORDS, Tokenizer, read_word_list
+from monitor.text.topics import TopicModel, segmented_document, topic_document
+from monitor.text.training import datasets as ds
+from monitor.text.training.fit import (
+    Doc,
+    best_threshold,
+    binary_metrics,
+    fit_sentiment,
+    fit_topic,
+    macro_f1,
+    snownlp_scores,
+)
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+SENTIMENT_SPECS = {
+    "linear word n-grams (jieba 1-2)": FeatureSpec(19, 1, 0, True, True),
+    "linear char n-grams (1-3)": FeatureSpec(19, 1, 3, False, False),
+    "linear char 1-3 + jieba words": FeatureSpec(19, 1, 3, True, False),
+}
+TOPIC_SPECS = {
+    "linear word n-grams (1-2) tf-idf": FeatureSpec(18, 1, 0, True, True),
+    "linear char n-grams (1-3) tf-idf": FeatureSpec(18, 1, 3, False, False),
+    "linear char 1-3 + words 1-2 tf-idf": FeatureSpec(18, 1, 3, True, True),
+}
+
+
+def log(msg: str) -> None:
+    print(f"[train {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def sentiment_docs(tok: Tokenizer, texts: Sequence[str]) -> list[Doc]:
+    out: list[Doc] = []
+    for text in texts:
+        clean = normalise(text)
+        out.append((clean, [len(t) for t in tok.cut(clean)]))
+    return out
+
+
+def train_sentiment(data: Path, tok: Tokenizer, out_dir: Path, quick: bool, snownlp: bool) -> dict[str, Any]:
+    train = ds.sentiment_train(data)
+    dev = ds.sentiment_dev(data)
+    if quick:
+        train = train[::5]
+    log(f"sentiment: {len(train)} training texts, {len(dev)} dev texts; tokenising")
+    x_train = sentiment_docs(tok, [r.text for r in train])
+    x_dev = sentiment_docs(tok, [r.text for r in dev])
+    y_dev = np.array([r.label == NEGATIVE for r in dev])
+    domain = np.array([r.source for r in dev])
+    report: dict[str, Any] = {"train_sizes": _counts([r.source for r in train]), "dev_size": len(dev)}
+    candidates: dict[str, dict[str, Any]] = {}
+    if snownlp:
+        log("sentiment: snownlp default (slow: ~150 texts/s)")
+        candidates["snownlp default"] = _binary_report(
+            snownlp_scores([r.text for r in dev], None), y_dev, domain
+        )
+        retrain = [r for r in train if r.source in ("virus_train", "weibo2018")]
+        log(f"sentiment: snownlp retrained on virus_train + weibo2018 ({len(retrain)} texts)")
+        candidates["snownlp retrained"] = _binary_report(
+            snownlp_scores([r.text for r in dev], retrain), y_dev, domain
+        )
+    best: tuple[float, str, LinearModel] | None = None
+    for name, spec in SENTIMENT_SPECS.items():
+        log(f"sentiment: fitting {name}")
+        model = fit_sentiment(x_train, [r.label for r in train], [r.source for r in train], spec)
+        scores = SentimentModel(model).predict(x_dev)
+        p = np.array([s.probs[NEGATIVE] for s in scores])
+        rep = _binary_report(p, y_dev, domain)
+        candidates[name] = rep
+        log(f"sentiment: {name}: {json.dumps(rep)}")
+        if best is None or rep["accuracy_tuned"] > best[0]:
+            best = (rep["accuracy_tuned"], name, model)
+    assert best is not None
+    _, name, model = best
+    threshold = candidates[name]["threshold"]
+    shipped = LinearModel(
+        model.spec, model.classes, model.weights, model.scale, model.bias, model.idf,
+        (("negative_logit_offset", math.log(threshold / (1 - threshold))),),
+    )  # fmt: skip
+    path = out_dir / "sentiment.npz"
+    shipped.save(path)
+    final = SentimentModel.load(path).predict(x_dev)
+    report["candidates"] = candidates
+    report["shipped"] = {
+        "candidate": name,
+        "threshold": threshold,
+        **binary_metrics(np.array([r.negative for r in final]), y_dev, 0.5),
+        "bytes": path.stat().st_size,
+    }
+    return report
+
+
+def train_topic(data: Path, tok: Tokenizer, out_dir: Path) -> dict[str, Any]:
+    stop = frozenset(read_word_list(STOPWORDS))
+    split = ds.routing_split(data)
+    log(f"topic: {len(split.train)} train, {len(split.heldout)} held out ({sum(split.heldout_in_sample)} are "
+        f"the raw sample's messages), {len(split.raw_sample)} raw sample")  # fmt: skip
+    x_train = [segmented_document(normalise(r.text)) for r in split.train]
+    y_train = [r.label for r in split.train]
+    x_held = [segmented_document(normalise(r.text)) for r in split.heldout]
+    y_held = [r.label for r in split.heldout]
+    not_sample = np.array([not s for s in split.heldout_in_sample])
+    x_raw = [topic_document(tok.cut(normalise(f"{t} {d}")), stop) for t, d, _ in split.raw_sample]
+    y_raw = [label for _, _, label in split.raw_sample]
+    report: dict[str, Any] = {
+        "train_size": len(split.train),
+        "heldout_size": len(split.heldout),
+        "heldout_from_raw_sample": int(sum(split.heldout_in_sample)),
+        "raw_sample_size": len(split.raw_sample),
+    }
+    candidates: dict[str, dict[str, Any]] = {}
+    best: tuple[float, str, LinearModel] | None = None
+    for name, spec in TOPIC_SPECS.items():
+        log(f"topic: fitting {name}")
+        model = fit_topic(x_train, y_train, spec, ds.TOPICS)
+        topic = TopicModel(model)
+        held = _argmax(topic.predict(x_held))
+        raw = _argmax(topic.predict(x_raw))
+        rep = {
+            "heldout_macro_f1": macro_f1(y_held, held, ds.TOPICS),
+            "heldout_accuracy": _acc(y_held, held),
+            "heldout_excluding_sample_macro_f1": macro_f1(
+                list(np.array(y_held)[not_sample]), list(np.array(held)[not_sample]), ds.TOPICS
+            ),
+            "raw_sample_macro_f1": macro_f1(y_raw, raw, ds.TOPICS),
+            "raw_sample_accuracy": _acc(y_raw, raw),
+        }
+        candidates[name] = rep
+        log(f"topic: {name}: {json.dumps(rep)}")
+        if best is None or rep["heldout_macro_f1"] > best[0]:
+            best = (rep["heldout_macro_f1"], name, model)
+    assert best is not None
+    _, name, model = best
+    path = out_dir / "topic.npz"
+    model.save(path)
+    report["candidates"] = candidates
+    report["shipped"] = {"candidate": name, **candidates[name], "bytes": path.stat().st_size}
+    return report
+
+
+def _argmax(probs: list[dict[str, float]]) -> list[str]:
+    return [max(p, key=lambda t: p[t]) for p in probs]
+
+
+def _acc(y: Sequence[str], p: Sequence[str]) -> float:
+    return round(float(np.mean([a == b for a, b in zip(y, p, strict=True)])), 4)
+
+
+def _counts(items: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _binary_report(
+    p_neg: np.ndarray[Any, Any], y: np.ndarray[Any, Any], domain: np.ndarray[Any, Any]
+) -> dict[str, Any]:
+    """Untuned (0.5), tuned-on-dev, and cross-fitted (threshold from one domain applied to the other)."""
+    tuned = best_threshold(p_neg, y)
+    virus, usual = domain == "virus_eval_labeled", domain == "usual_eval_labeled"
+    t_v, t_u = best_threshold(p_neg[virus], y[virus]), best_threshold(p_neg[usual], y[usual])
+    cross = np.where(virus, p_neg >= t_u, p_neg >= t_v)
+    at_half = binary_metrics(p_neg, y, 0.5)
+    at_tuned = binary_metrics(p_neg, y, tuned)
+    return {
+        "accuracy": at_half["accuracy"],
+        "negative_f1": at_half["negative_f1"],
+        "threshold": tuned,
+        "accuracy_tuned": at_tuned["accuracy"],
+        "negative_f1_tuned": at_tuned["negative_f1"],
+        "accuracy_crossfit": round(float(np.mean(cross == y)), 4),
+        "accuracy_virus_tuned": binary_metrics(p_neg[virus], y[virus], tuned)["accuracy"],
+        "accuracy_usual_tuned": binary_metrics(p_neg[usual], y[usual], tuned)["accuracy"],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitor.text.training.train", description=__doc__)
+    parser.add_argument("--data", type=Path, default=ds.DEFAULT_DATA, help="the shared data directory")
+    parser.add_argument("--out", type=Path, default=MODELS_DIR)
+    parser.add_argument("--only", choices=("sentiment", "topic"), help="train one model only")
+    parser.add_argument("--quick", action="store_true", help="a fifth of the sentiment data (smoke run)")
+    parser.add_argument("--no-snownlp", action="store_true", help="skip the slow snownlp baselines")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tok = Tokenizer()
+    metrics_path = args.out / "metrics.json"
+    metrics: dict[str, Any] = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    steps: dict[str, Callable[[], dict[str, Any]]] = {
+        "sentiment": lambda: train_sentiment(args.data, tok, args.out, args.quick, not args.no_snownlp),
+        "topic": lambda: train_topic(args.data, tok, args.out),
+    }
+    for key, step in steps.items():
+        if args.only in (None, key):
+            metrics[key] = step()
+    metrics_path.write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

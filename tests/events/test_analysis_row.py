@@ -1,0 +1,49 @@
+"""Turning whatever the analyser returns into a post_analysis row (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from monitor.pipeline.analyse import analysis_row, failed_row, plain
+
+
+@dataclass(frozen=True)
+class Sev:
+    deaths: int = 3
+    hazards: tuple[str, ...] = ("爆炸",)
+    casualty_grade: int | None = 3
+    explain: dict[str, object] = field(default_factory=lambda: {"why": "x"})
+
+    def to_json(self) -> dict[str, object]:
+        return {"deaths": self.deaths, "hazards": list(self.hazards), "casualty_grade": self.casualty_grade}
+
+
+@dataclass(frozen=True)
+class Result:
+    negative: float = 0.8
+    polarity: str = "negative"
+    topic: str = "安全生产/应急"
+    topic_score: float = 0.7
+    department: str | None = "yingji"
+    region: str | None = "qingshi"
+    severity: Sev = field(default_factory=Sev)
+    explain: dict[str, object] = field(default_factory=lambda: {"terms": ("爆炸", "死亡"), "n": {1, 2}})
+
+
+def test_row_uses_to_json_and_keeps_the_explanation() -> None:
+    row = analysis_row(7, Result())
+    assert row[:8] == (7, 0.8, "negative", "安全生产/应急", 0.7, "yingji", "qingshi", 3)
+    assert row[8] == {"deaths": 3, "hazards": ["爆炸"], "casualty_grade": 3}  # explain stays out of severity
+    assert row[9]["terms"] == ["爆炸", "死亡"] and sorted(row[9]["n"]) == [1, 2]
+
+
+def test_unknown_polarity_and_missing_fields_become_safe_defaults() -> None:
+    @dataclass
+    class Odd:
+        negative: float = 0.1
+        polarity: str = "mixed"
+
+    row = analysis_row(1, Odd())
+    assert row[2] == "neutral" and row[3] == "其他" and row[8] == {} and row[9] == {}
+    assert failed_row(2, "boom" * 200)[9]["error"] == ("boom" * 200)[:500]
+    assert plain(object()).startswith("<object")
