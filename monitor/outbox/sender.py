@@ -38,6 +38,14 @@ class _Job:
     notice: Notice
 
 
+def same_step(jobs: Sequence[_Job]) -> dict[str, list[_Job]]:
+    """Jobs for one destination grouped by escalation step, in order: each group is one message."""
+    units: dict[str, list[_Job]] = {}
+    for job in jobs:
+        units.setdefault(str(job.row["step_key"]), []).append(job)
+    return units
+
+
 class Sender:
     """Any number of senders may run; a row is sent by whoever holds its lease."""
 
@@ -123,9 +131,12 @@ class Sender:
     async def _plan(self, jobs: list[_Job], now: datetime) -> tuple[Destination, list[list[_Job]]]:
         """How one destination's rows go out: singles, one digest, or (over its rate limit) later."""
         dest = jobs[0].dest
-        merge = len(jobs) >= self.digest_min
+        # One message per step reaches a destination even when several targets of that step resolve to it
+        # (a duty officer whose first contact is the department group, and the group itself).
+        units = list(same_step(jobs).values())
+        merge = len(units) >= self.digest_min
         if dest.rate_per_minute:
-            wanted = 1 if merge else len(jobs)
+            wanted = 1 if merge else len(units)
             async with self.pool.acquire() as conn:
                 granted = await store.reserve(conn, dest.key, dest.rate_per_minute, wanted, now)
                 if granted == 0:
@@ -133,8 +144,8 @@ class Sender:
                     await self._shed(conn, jobs, until)
                     return dest, []
             if granted < wanted:  # spend the budget: singles, then one digest of the rest in the last slot
-                return dest, [*([j] for j in jobs[: granted - 1]), jobs[granted - 1 :]]
-        return dest, [jobs] if merge and len(jobs) > 1 else [[j] for j in jobs]
+                return dest, [*units[: granted - 1], [j for u in units[granted - 1 :] for j in u]]
+        return dest, [[j for u in units for j in u]] if merge and len(units) > 1 else units
 
     async def _send_all(
         self, dest: Destination, batches: list[list[_Job]], attempt_of: dict[int, int]
@@ -145,8 +156,9 @@ class Sender:
 
     async def _send_batch(self, batch: list[_Job], dest: Destination, attempt_ids: list[int]) -> None:
         notice = batch[0].notice
-        if len(batch) > 1:
-            notice = digest([j.notice for j in batch], dest, f"digest:{dest.key}:{batch[0].row['id']}")
+        distinct = [unit[0].notice for unit in same_step(batch).values()]
+        if len(distinct) > 1:
+            notice = digest(distinct, dest, f"digest:{dest.key}:{batch[0].row['id']}")
         channel = self.channels.get(dest.kind)
         t0 = self.clock.monotonic()
         error: ChannelError | None = None

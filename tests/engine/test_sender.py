@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -165,3 +166,27 @@ async def test_unroutable_fails_and_the_duty_desk_hears(
         assert {r["target"] for r in ops} >= {"channel:zhengfuban/group", "person:zhengfuban.admin"}
         await sender.send_due(clock.now())
     assert any("系统告警" in c.title for c in capture.captured)
+
+
+async def test_one_message_per_step_when_two_targets_share_a_destination(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
+    """The duty officer's first contact is the department group; paging both must not post twice."""
+    fake = FakeDingTalk(clock)
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=3)
+        await conn.execute("DELETE FROM outbox")
+        rows = [
+            store.OutboxRow("test:step1", "person:yingji.duty", "page", iid, {"event": "page", "reason": "opened"}),
+            store.OutboxRow("test:step1", GROUP, "page", iid, {"event": "page", "reason": "opened"}),
+            store.OutboxRow("test:step2", GROUP, "page", iid, {"event": "page", "reason": "escalated"}),
+        ]
+        await store.queue(conn, rows, clock.now())
+    async with serve(fake.app()) as base:
+        sender, _ = sender_for(pool, clock, responders, session, base, fake)
+        assert await sender.send_due(clock.now()) == 3
+    # step 1 once (its two rows: one sent, one merged), step 2 once: two posts to the group, no digest
+    assert fake.requests == 2
+    assert all("汇总" not in json.dumps(m, ensure_ascii=False) for m in fake.received)
+    statuses = sorted(r["status"] for r in await pool.fetch("SELECT status FROM outbox"))
+    assert statuses == ["merged", "sent", "sent"]
