@@ -57,6 +57,8 @@ def parse_size(value: object) -> int:
             size = float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()]
             if not math.isfinite(size):  # a 400-digit number is inf, and int(inf) raises OverflowError
                 raise ValueError("size is too large")
+            if int(size) <= 0:
+                raise ValueError("size must be positive")
             return int(size)
     raise ValueError('expected size like "5MB" or "512KiB"')
 

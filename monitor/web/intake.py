@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -32,6 +33,7 @@ SIGNATURE_HEADER = "X-Yuqing-Signature"
 TIMESTAMP_HEADER = "X-Yuqing-Timestamp"
 MAX_BODY = 1024 * 1024
 MAX_BATCH = 500
+BODY_READ_TIMEOUT_S = 15.0
 FRESHNESS = timedelta(minutes=5)
 _MARK_RECEIVED = """
 UPDATE sources SET state = 'ok', consecutive_failures = 0, last_error_kind = NULL, last_error = NULL,
@@ -118,12 +120,17 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes | Refu
     too_large = Refusal(413, "payload_too_large", "请求体过大", {"max_bytes": limit})
     if request.content_length is not None and request.content_length > limit:
         return too_large
-    body = await request.content.read(limit + 1)
-    while len(body) <= limit and not request.content.at_eof():
-        chunk = await request.content.read(limit + 1 - len(body))
-        if not chunk:
-            break
-        body += chunk
+    try:
+        # A client trickling its body must not hold a connection forever (aiohttp has no body timeout).
+        async with asyncio.timeout(BODY_READ_TIMEOUT_S):
+            body = await request.content.read(limit + 1)
+            while len(body) <= limit and not request.content.at_eof():
+                chunk = await request.content.read(limit + 1 - len(body))
+                if not chunk:
+                    break
+                body += chunk
+    except TimeoutError:
+        return Refusal(408, "request_timeout", "请求体发送超时", {"timeout_seconds": BODY_READ_TIMEOUT_S})
     return too_large if len(body) > limit else body
 
 
@@ -188,7 +195,7 @@ async def intake_hotline(request: web.Request) -> web.Response:
         return refused.response()
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return Refusal(400, "invalid_json", "请求体不是有效的 JSON", str(exc)).response()
     records = records_of(document)
     if isinstance(records, Refusal):

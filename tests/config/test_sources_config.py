@@ -174,7 +174,7 @@ def test_sizes(raw: object, expected: int) -> None:
     assert parse_size(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["lots", 0, -1, "5 parsecs", True])
+@pytest.mark.parametrize("raw", ["lots", 0, -1, "5 parsecs", True, "0", "0.1B"])
 def test_bad_sizes(raw: object) -> None:
     with pytest.raises(ValueError):
         parse_size(raw)

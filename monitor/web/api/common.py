@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,6 +11,7 @@ from aiohttp import web
 from monitor.web.errors import ApiError
 
 MAX_BIGINT = 2**63 - 1
+BODY_READ_TIMEOUT_S = 15.0
 
 
 def incident_id(request: web.Request) -> int:
@@ -22,7 +24,11 @@ def incident_id(request: web.Request) -> int:
 
 async def json_body(request: web.Request) -> Any:
     """The parsed JSON body (None when empty); 400 for anything that is not JSON."""
-    raw = await request.read()
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT_S):  # a trickled body must not hold the connection
+            raw = await request.read()
+    except TimeoutError:
+        raise ApiError("bad_request", "请求体发送超时") from None
     if not raw.strip():
         return None
     ctype = request.content_type
@@ -32,7 +38,7 @@ async def json_body(request: web.Request) -> Any:
         raise ApiError("unsupported_media_type", "请求体必须是 JSON（Content-Type: application/json）")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError("bad_request", "请求体不是有效的 JSON") from None
 
 
