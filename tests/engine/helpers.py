@@ -128,3 +128,16 @@ def make_workers(
         for i in range(n)
     ]
     return workers, capture
+
+
+async def delivered_keys(pool: asyncpg.Pool) -> set[str]:
+    """Outbox keys that reached their destination: captured themselves, or merged into a captured leader
+    (a digest item, or a second target of one step that resolved to the same group)."""
+    captured = {r["idem_key"] for r in await pool.fetch("SELECT idem_key FROM captured_notifications")}
+    rows = await pool.fetch("SELECT id, idem_key, status, merged_into FROM outbox")
+    key_of = {r["id"]: r["idem_key"] for r in rows}
+    return {
+        r["idem_key"]
+        for r in rows
+        if r["idem_key"] in captured or (r["status"] == "merged" and key_of.get(r["merged_into"]) in captured)
+    }

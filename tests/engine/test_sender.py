@@ -177,8 +177,8 @@ async def test_one_message_per_step_when_two_targets_share_a_destination(
         iid = await open_incident(conn, responders, clock.now(), grade=3)
         await conn.execute("DELETE FROM outbox")
         rows = [
-            store.OutboxRow("test:step1", "person:yingji.duty", "page", iid, {"event": "page", "reason": "opened"}),
-            store.OutboxRow("test:step1", GROUP, "page", iid, {"event": "page", "reason": "opened"}),
+            store.OutboxRow("test:step1", "person:yingji.duty", "page", iid, {"event": "page"}),
+            store.OutboxRow("test:step1", GROUP, "page", iid, {"event": "page"}),
             store.OutboxRow("test:step2", GROUP, "page", iid, {"event": "page", "reason": "escalated"}),
         ]
         await store.queue(conn, rows, clock.now())

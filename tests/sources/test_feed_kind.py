@@ -52,20 +52,29 @@ def _header_comment(body: bytes) -> str:
     raise AssertionError("corpus file without an Expect: line")
 
 
+def _oracle_applies(path: Path) -> bool:
+    """False for expectations about machinery we replace: feedparser's HTML sanitizer (we strip HTML
+    ourselves) and chardet guessing (charset-normalizer; test_undeclared_legacy_encodings_are_detected)."""
+    if path.name in SANITIZER_DEPENDENT:
+        return False
+    skip = re.search(r"SkipUnless:\s*(.*)", _header_comment(path.read_bytes()))
+    return not (skip and "chardet" in skip.group(1))
+
+
+CHECKED = [p for p in CORPUS if _oracle_applies(p)]
+
+
 def test_corpus_is_there(shared_data: Path) -> None:
     assert len(CORPUS) == 101, "the feedparser corpus in shared/data/feeds is incomplete"
+    # Only the ten oracles about replaced machinery are left out; every other file's oracle is checked.
+    assert len(CORPUS) - len(CHECKED) == 10
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", CHECKED, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_feedparser_corpus_expectations_hold_through_our_reader(path: Path) -> None:
     """Each file's own `Expect:` oracle, evaluated on what our reader (with its HTTP headers) produced."""
     body = path.read_bytes()
     head = _header_comment(body)
-    if path.name in SANITIZER_DEPENDENT:
-        pytest.skip("expectation depends on feedparser's HTML sanitizer, which we replace")
-    skip = re.search(r"SkipUnless:\s*(.*)", head)
-    if skip and "chardet" in skip.group(1):
-        pytest.skip("chardet-based expectation; test_undeclared_legacy_encodings_are_detected covers these")
     headers = {
         m.group(1).strip(): m.group(2).strip() for m in re.finditer(r"Header:\s*([^:]+):\s*(.*)", head)
     }
