@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import queue
 import sys
 from collections.abc import Iterator
@@ -157,12 +158,16 @@ def run(args: argparse.Namespace) -> int:
     analyzer.load()  # before forking, so every worker shares the loaded dictionary and models
     chunks = read_chunks(sys.stdin.buffer, args.batch_size, args.max_chars)
     out = sys.stdout.buffer
-    if args.workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for chunk in chunks:
-            _write(out, process_lines(analyzer, chunk, args.max_chars))
-        return 0
     try:
+        if args.workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for chunk in chunks:
+                _write(out, process_lines(analyzer, chunk, args.max_chars))
+            return 0
         return run_parallel(analyzer, chunks, out, args.workers, args.max_chars)
+    except BrokenPipeError:
+        # The reader went away (`yuqing classify | head`): stop quietly, and keep Python's exit flush quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except RuntimeError as err:
         print(f"yuqing classify: {err}", file=sys.stderr)
         return 1

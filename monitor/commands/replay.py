@@ -18,6 +18,7 @@ from monitor.db.pool import create_pool
 from monitor.pipeline.analyzer import AnalyzerUnavailable, load_analyzer
 from monitor.pipeline.archive import load_archive
 from monitor.pipeline.fresh_db import fresh_database
+from monitor.pipeline.remote import RemoteAnalyzer
 from monitor.pipeline.replay import Replay, ReplayOptions
 from monitor.pipeline.replay_report import build_report
 
@@ -41,10 +42,16 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--drain", default="48h", help="how long clocks keep running after the last post")
     p.add_argument("--no-engine", action="store_true", help="skip the clock engine (grouping only)")
+    p.add_argument(
+        "--follow-chains",
+        action="store_true",
+        help="also step time to each escalation step (slower; otherwise pages go out at the next clock tick)",
+    )
     p.add_argument("--batch", type=int, default=2000, help="posts per analysis/grouping transaction")
     p.add_argument("--members-limit", type=int, default=None, help="list at most this many member ids")
     p.add_argument("--output", type=Path, default=None, help="write the JSON here instead of stdout")
     p.add_argument("--keep", action="store_true", help="keep the replay database afterwards")
+    p.add_argument("--in-process", action="store_true", help="analyse in this process (one core)")
 
 
 async def _replay(args: argparse.Namespace, options: ReplayOptions) -> dict[str, Any]:
@@ -54,17 +61,22 @@ async def _replay(args: argparse.Namespace, options: ReplayOptions) -> dict[str,
         print(f"yuqing replay: {args.file}: {problem}", file=sys.stderr)
     if not posts:
         raise ValueError(f"{args.file}: no valid posts")
-    analyzer = load_analyzer(responders)
     stopwatch = SystemClock()
     started = stopwatch.monotonic()
-    async with fresh_database(os.environ.get("DATABASE_URL") or None, keep=args.keep) as dsn:
-        pool = await create_pool(dsn, max_size=4)
-        try:
-            run = await Replay(pool, responders, analyzer, options, stopwatch).run(posts)
-            wall = stopwatch.monotonic() - started
-            return await build_report(pool, run, problems, args.members_limit, wall)
-        finally:
-            await pool.close()
+    # The analyser works in a child process while this one groups: both cores, as in production.
+    analyzer = load_analyzer(responders) if args.in_process else RemoteAnalyzer(args.responders)
+    try:
+        async with fresh_database(os.environ.get("DATABASE_URL") or None, keep=args.keep) as dsn:
+            pool = await create_pool(dsn, max_size=4)
+            try:
+                run = await Replay(pool, responders, analyzer, options, stopwatch).run(posts)
+                wall = stopwatch.monotonic() - started
+                return await build_report(pool, run, problems, args.members_limit, wall)
+            finally:
+                await pool.close()
+    finally:
+        if isinstance(analyzer, RemoteAnalyzer):
+            analyzer.close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             tick=parse_duration(args.tick),
             drain=parse_duration(args.drain),
             engine=not args.no_engine,
+            follow_chains=args.follow_chains,
             batch=max(args.batch, 1),
         )
     except ValueError as exc:

@@ -117,6 +117,7 @@ class GradingPolicy(BaseModel):
     hazard_raises_to: GradeName | None = "III"
     hazard_open_min_posts: int = 2
     open_on_casualties: bool = True
+    casualty_open_min_posts: int = 2  # or one post by a government or media account
 
 
 class Policy(BaseModel):

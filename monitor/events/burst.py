@@ -96,11 +96,12 @@ def observe(s: BurstState, t: float, amount: float, p: BurstParams) -> tuple[Bur
         s, changes = _close(s, b, p)
     # a late post (b < s.bucket) counts towards the bucket being filled
     current = s.current + amount
-    s = replace(s, current=current)
-    if not s.bursting and current >= threshold(s, p):
+    bursting, started, quiet, peak, score = s.bursting, s.started_bucket, s.quiet, s.peak, s.score
+    if not bursting and current >= threshold(s, p):
+        bursting, started, quiet, peak = True, s.bucket, 0, current
         score = (current - s.mean) / math.sqrt(max(s.var, p.min_var))
-        s = replace(s, bursting=True, started_bucket=s.bucket, quiet=0, peak=current, score=score)
-        return s, [*changes, "started"]
-    if s.bursting and current > s.peak:
-        s = replace(s, peak=current)
-    return s, changes
+        changes = [*changes, "started"]
+    elif bursting and current > peak:
+        peak = current
+    # built directly, not with dataclasses.replace: this runs once per post
+    return BurstState(s.bucket, current, s.mean, s.var, bursting, started, quiet, peak, score), changes

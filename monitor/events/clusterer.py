@@ -79,6 +79,7 @@ class WindowIndex:
         self.hasher = TermHasher()
         self.events: dict[int, EventState] = {}
         self._postings: dict[int, dict[int, float]] = {}
+        self._norms: dict[int, float] = {}  # centroid norms of indexed events, for the candidate loop
         self._indexed: dict[int, list[int]] = {}
         self._bands: list[dict[int, dict[int, tuple[int, float]]]] = [{} for _ in range(4)]
         self._short: dict[int, tuple[int, float]] = {}
@@ -114,9 +115,11 @@ class WindowIndex:
         for t, weight in e.centroid.items():
             self._postings.setdefault(t, {})[e.id] = weight
         self._indexed[e.id] = list(e.centroid)
+        self._norms[e.id] = e.centroid_norm or 1.0
 
     def _forget(self, event_id: int) -> None:
         self.events.pop(event_id, None)
+        self._norms.pop(event_id, None)
         for t in self._indexed.pop(event_id, []):
             bucket = self._postings.get(t)
             if bucket is not None:
@@ -201,14 +204,16 @@ class WindowIndex:
         if not dots:
             return None
         events, half_life = self.events, p.half_life_s
-        front = heapq.nlargest(
-            p.max_candidates, dots.items(), key=lambda kv: kv[1] / events[kv[0]].centroid_norm
-        )
+        # decay only lowers a score, so a full dot product already under the bar is out (a partial one
+        # can still grow by the skipped terms)
+        floor = 0.0 if partial else bar
+        norms = self._norms
+        ranked = [(dot / norms[ev], ev) for ev, dot in dots.items() if dot >= floor * norms[ev]]
         best: tuple[int, float] | None = None
-        for event_id, dot in front:
+        for approx, event_id in heapq.nlargest(p.max_candidates, ranked):
             e = events[event_id]
             # skipped terms only add to the cosine: then compute it exactly for the front-runners
-            score = cosine(w.vector, e.centroid, e.centroid_norm) if partial else dot / e.centroid_norm
+            score = cosine(w.vector, e.centroid, e.centroid_norm) if partial else approx
             score *= decay_factor(t - e.last_seen, half_life)
             if score >= bar and (best is None or score > best[1]):
                 best = (event_id, score)

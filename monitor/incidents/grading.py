@@ -93,10 +93,12 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
                 f"热度{s.heat:.0f}≥{p.open_min_heat:g}，{s.posts}条，负面占比{s.negative_share:.0%}",
             )
         )
-    if casualties and p.open_on_casualties:
+    vouched = bool(s.official_posts or s.media_posts)
+    if casualties and p.open_on_casualties and (s.posts >= p.casualty_open_min_posts or vouched):
         why.append(Reason("open_casualties", f"出现伤亡（死亡{s.deaths}、受伤{s.injured}、失踪{s.missing}）"))
-    if s.hazards and (s.posts >= p.hazard_open_min_posts or s.official_posts or s.media_posts):
-        why.append(Reason("open_hazard", f"险情：{'、'.join(s.hazards[:5])}"))
+    # a hazard word in calm, informational posts (防疫小知识) is no incident; in angry or alarmed ones it is
+    if s.hazards and negative and (s.posts >= p.hazard_open_min_posts or vouched):
+        why.append(Reason("open_hazard", f"险情：{'、'.join(s.hazards[:5])}，负面占比{s.negative_share:.0%}"))
     if s.bursting and negative and enough:
         why.append(Reason("open_burst", "负面讨论突增（爆发）"))
     if corroborated and negative and enough:

@@ -22,6 +22,7 @@ class RouteRequest:
     text: str = ""
     department_hint: str | None = None
     preferred_lead: str | None = None
+    hazards: tuple[str, ...] = ()  # 险情 found in the posts (爆炸, 坍塌, …)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def _family(r: Responders, d: Department) -> str:
             break
         seen.add(d.id)
     return d.id
+
+
+def _hazard_owners(r: Responders, hazards: tuple[str, ...]) -> set[str]:
+    """Departments that list a detected 险情 among their keywords: an emergency is theirs to lead."""
+    return {d.id for d in r.departments.values() if d.kind == "department" and set(d.keywords) & set(hazards)}
 
 
 def _scores(r: Responders, req: RouteRequest) -> dict[str, tuple[float, list[str]]]:
@@ -117,13 +123,20 @@ def route(r: Responders, req: RouteRequest) -> Route:
     families: dict[str, list[str]] = {}
     for dept_id in scores:
         families.setdefault(_family(r, r.departments[dept_id]), []).append(dept_id)
-    ranked = sorted(families.items(), key=lambda kv: (-max(scores[d][0] for d in kv[1]), kv[0]))
+    owners = _hazard_owners(r, req.hazards)
+    ranked = sorted(
+        families.items(),
+        key=lambda kv: (not owners & set(kv[1]), -max(scores[d][0] for d in kv[1]), kv[0]),
+    )
     placed = [(fam, _best_member(r, [*members, fam], chain)) for fam, members in ranked]
     in_place = [(fam, member) for fam, member in placed if member is not None]
     if lead is None and in_place:
         fam, lead = in_place[0]
         why = "；".join(scores.get(lead, scores[families[fam][0]])[1])
         reasons.append(f"主管部门：{r.departments[lead].name}（{why}）")
+        if owners & set(families[fam]):
+            hazards = "、".join(h for h in req.hazards if h in r.departments[lead].keywords) or "险情"
+            reasons.append(f"突发险情（{hazards}）由主管该险情的部门牵头")
     if lead is None:
         lead = desk.id
         missed = "、".join(r.departments[f].name for f, m in placed if m is None)

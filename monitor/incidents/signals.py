@@ -51,4 +51,5 @@ def route_request(e: EventState, grade: int, preferred_lead: str | None = None) 
         text=e.title,
         department_hint=hint,
         preferred_lead=preferred_lead,
+        hazards=tuple(e.hazards),
     )

@@ -17,11 +17,11 @@ class AnalyzerUnavailable(RuntimeError):
 def load_analyzer(responders: Responders) -> Analyzer:
     """Build monitor.text's analyser for these responders (imports jieba and the models)."""
     try:
-        text = importlib.import_module("monitor.text")  # jieba and the models load here, once
-        factory = text.TextAnalyzer
+        # jieba and the models load on first use, not here
+        factory = importlib.import_module("monitor.text.analyzer").TextAnalyzer
     except (ImportError, AttributeError) as exc:
         raise AnalyzerUnavailable(
-            f"the text analyser (monitor.text.TextAnalyzer) is not available: {exc}"
+            f"the text analyser (monitor.text.analyzer.TextAnalyzer) is not available: {exc}"
         ) from exc
     analyzer: Analyzer = factory(responders)
     return analyzer

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
+import asyncio
+import contextlib
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -66,8 +67,10 @@ _INSERT = (
     + ") ON CONFLICT (source_id, external_id) DO NOTHING"
 )
 _UNDECIDED = "satisfied_at IS NULL AND breached_at IS NULL AND closed_at IS NULL"
-# The next instant a clock or chain step decides something. Settled clocks and repeated pages don't
-# count: they fire at the next tick anyway, and ticking for each would dominate a long replay.
+# The next instant a clock decides something (a warning, a breach); with `follow_chains`, also each first
+# pass through an escalation chain. Settled clocks and repeated pages don't count: they are processed at
+# the next tick anyway, and ticking for each would dominate a long replay.
+_NEXT_CLOCK = f"SELECT min(next_fire_at) FROM clocks WHERE next_fire_at > $1 AND {_UNDECIDED}"
 _NEXT_DECISION = f"""
 SELECT min(t) FROM (
     SELECT min(next_fire_at) AS t FROM clocks WHERE next_fire_at > $1 AND {_UNDECIDED}
@@ -87,6 +90,7 @@ class ReplayOptions:
     engine: bool = True
     batch: int = 2000
     chunk: int = 10_000  # posts ingested and analysed at a time
+    follow_chains: bool = False  # also tick at each escalation step (pages then carry their exact times)
     min_engine_gap: timedelta = timedelta(minutes=1)
 
 
@@ -202,7 +206,8 @@ class Replay:
     async def _next_engine(self) -> datetime | None:
         if self.engine is None:
             return None
-        due: datetime | None = await self.pool.fetchval(_NEXT_DECISION, self._engine_floor)
+        query = _NEXT_DECISION if self.options.follow_chains else _NEXT_CLOCK
+        due: datetime | None = await self.pool.fetchval(query, self._engine_floor)
         return due
 
     async def _tick(self, due: datetime, run: ReplayRun) -> None:
@@ -214,50 +219,79 @@ class Replay:
         run.engine_ticks += 1
         run.seconds["engine"] += self.stopwatch.monotonic() - started
 
-    async def _ingest(self, posts: list[ArchivePost], seen: list[datetime], run: ReplayRun) -> None:
-        started = self.stopwatch.monotonic()
+    async def _pump(self, posts: list[ArchivePost], seen: list[datetime], run: ReplayRun) -> None:
+        """Ingest and analyse chunk after chunk, ahead of grouping (analysis may run in another process)."""
         regions = region_lookup(self.responders)
-        records = [_record(p, self._roots.get(p.id), regions, s) for p, s in zip(posts, seen, strict=True)]
-        await self.pool.execute(_INSERT, *(list(col) for col in zip(*records, strict=True)))
-        run.seconds["insert"] += self.stopwatch.monotonic() - started
-        self.clock.set(max(self.clock.now(), seen[-1]))
-        started = self.stopwatch.monotonic()
-        while await self.analyse.run_once():
-            pass
-        run.seconds["analyse"] += self.stopwatch.monotonic() - started
+        for start in range(0, len(posts), self.options.chunk):
+            end = min(start + self.options.chunk, len(posts))
+            started = self.stopwatch.monotonic()
+            records = [
+                _record(p, self._roots.get(p.id), regions, s)
+                for p, s in zip(posts[start:end], seen[start:end], strict=True)
+            ]
+            await self.pool.execute(_INSERT, *(list(col) for col in zip(*records, strict=True)))
+            run.seconds["insert"] += self.stopwatch.monotonic() - started
+            started = self.stopwatch.monotonic()
+            while await self.analyse.run_once():
+                pass
+            run.seconds["analyse"] += self.stopwatch.monotonic() - started
+            self._analysed = end
+            self._progress.set()
+
+    async def _wait_for_analysis(self, pump: asyncio.Task[None]) -> None:
+        self._progress.clear()
+        waiter = asyncio.ensure_future(self._progress.wait())
+        await asyncio.wait({pump, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if pump.done():
+            pump.result()  # re-raises the pump's failure
 
     async def run(self, posts: list[ArchivePost]) -> ReplayRun:
         opts = self.options
         seen = [poll_time(p.published_at, opts.tick) for p in posts]
         self._roots = roots(posts)
+        self._analysed = 0
+        self._progress = asyncio.Event()
         self.clock.set(seen[0])
         run = ReplayRun(started_at=posts[0].published_at, ended_at=seen[-1] + opts.drain, posts=len(posts))
         async with self.pool.acquire() as conn:
             await ensure_sources(conn, seen[0])
-        inserted = grouped = 0
+        pump = asyncio.create_task(self._pump(posts, seen, run), name="replay-pump")
+        try:
+            await self._loop(posts, seen, run, pump)
+            await pump
+        finally:
+            if not pump.done():
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pump
+        self.clock.set(max(self.clock.now(), run.ended_at))
+        return run
+
+    async def _loop(
+        self, posts: list[ArchivePost], seen: list[datetime], run: ReplayRun, pump: asyncio.Task[None]
+    ) -> None:
+        """Step from decision to decision: the next post seen, or the next clock the engine must act on."""
+        grouped = 0
         while True:
             engine_due = await self._next_engine()
             post_due = seen[grouped] if grouped < len(posts) else None
             if post_due is None:
                 if engine_due is None or engine_due > run.ended_at:
-                    break
+                    return
                 await self._tick(engine_due, run)
-                continue
-            if engine_due is not None and engine_due <= post_due:
+            elif engine_due is not None and engine_due <= post_due:
                 await self._tick(engine_due, run)
-                continue
-            if inserted == grouped:
-                end = bisect.bisect_left(seen, engine_due, inserted) if engine_due else len(posts)
-                end = max(min(end, inserted + opts.chunk), inserted + 1)
-                await self._ingest(posts[inserted:end], seen[inserted:end], run)
-                inserted = end
-            started = self.stopwatch.monotonic()
-            self.group.until = engine_due
-            done = await self.group.run_once()
-            run.seconds["group"] += self.stopwatch.monotonic() - started
-            if done == 0:
-                raise RuntimeError(f"replay stalled at post {posts[grouped].id!r}")
-            grouped += done
-            run.steps += 1
-        self.clock.set(max(self.clock.now(), run.ended_at))
-        return run
+            elif grouped >= self._analysed:
+                await self._wait_for_analysis(pump)
+            else:
+                last = seen[self._analysed - 1]
+                self.clock.set(max(self.clock.now(), min(last, engine_due) if engine_due else last))
+                started = self.stopwatch.monotonic()
+                self.group.until = engine_due
+                done = await self.group.run_once()
+                run.seconds["group"] += self.stopwatch.monotonic() - started
+                if done == 0:
+                    raise RuntimeError(f"replay stalled at post {posts[grouped].id!r}")
+                grouped += done
+                run.steps += 1

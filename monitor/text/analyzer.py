@@ -31,6 +31,7 @@ from monitor.text.topics import (
     DepartmentInfo,
     KeywordRule,
     KeywordRules,
+    TopicDecision,
     TopicModel,
     choose_department,
     decide_topic,
@@ -162,9 +163,18 @@ class TextAnalyzer:
         item = TextInput(text, region_hint, author_verified_type, author_name, hotline_urgency)
         return self.analyze_many([item])[0]
 
-    async def analyze_async(self, text: str, **kwargs: object) -> Analysis:
+    async def analyze_async(
+        self,
+        text: str,
+        *,
+        region_hint: str | None = None,
+        author_verified_type: int | None = None,
+        author_name: str | None = None,
+        hotline_urgency: str | None = None,
+    ) -> Analysis:
         """`analyze` in a worker thread, so jieba and the models never block the event loop."""
-        return await asyncio.to_thread(lambda: self.analyze(text, **kwargs))  # type: ignore[arg-type]
+        item = TextInput(text, region_hint, author_verified_type, author_name, hotline_urgency)
+        return (await asyncio.to_thread(self.analyze_many, [item]))[0]
 
     async def analyze_many_async(self, items: Sequence[TextInput | str]) -> list[Analysis]:
         return await asyncio.to_thread(self.analyze_many, items)
@@ -175,15 +185,21 @@ class TextAnalyzer:
         inputs = [TextInput(i) if isinstance(i, str) else i for i in items]
         cleans = [normalise(i.text) for i in inputs]
         tokens = [self._tokenizer.cut(c) for c in cleans]
-        sent_docs = [(c, [len(t) for t in toks]) for c, toks in zip(cleans, tokens, strict=True)]
+        sent_docs = [(c, list(map(len, toks))) for c, toks in zip(cleans, tokens, strict=True)]
         topic_docs = [topic_document(toks, stopwords) for toks in tokens]
-        sentiments = sentiment.predict(sent_docs)
-        topic_probs = topic_model.predict(topic_docs)
+        sentiments = sentiment.predict(sent_docs, explain=EXPLAIN_TERMS)
+        matches = [self._keywords.match(c) for c in cleans]
+        decisions: list[TopicDecision] = []
+
+        def choose(i: int, probs: dict[str, float]) -> str:
+            decisions.append(decide_topic(probs, matches[i][0]))
+            return decisions[-1].topic
+
+        _, _, topic_terms = topic_model.predict_explained(topic_docs, choose, EXPLAIN_TERMS)
         out: list[Analysis] = []
         for k, item in enumerate(inputs):
-            clean, s, probs = cleans[k], sentiments[k], topic_probs[k]
-            by_topic, by_department = self._keywords.match(clean)
-            decision = decide_topic(probs, by_topic)
+            clean, s, decision = cleans[k], sentiments[k], decisions[k]
+            by_department = matches[k][1]
             region = self._regions.match(clean, item.region_hint)
             chain = (
                 self._regions.ancestors(region.region)
@@ -194,21 +210,13 @@ class TextAnalyzer:
                 decision.topic, chain, self._departments, by_department
             )
             severity = self._severity(clean, item)
-            topic_terms = (
-                topic_model.terms(topic_docs[k], decision.topic, EXPLAIN_TERMS)
-                if decision.topic in topic_model.topics
-                else []
-            )
             explain: dict[str, object] = {
-                "negative": {
-                    "classes": s.probs,
-                    "terms": sentiment.negative_terms(*sent_docs[k], top=EXPLAIN_TERMS),
-                },
+                "negative": {"classes": s.probs, "terms": s.terms},
                 "topic": {
                     "source": decision.source,
                     "model": decision.model_top,
                     "keywords": decision.keywords,
-                    "terms": topic_terms,
+                    "terms": topic_terms[k],
                 },
                 "department": department_reason,
                 "region": {"reason": region.reason, "mentions": region.mentions},

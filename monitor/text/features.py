@@ -7,11 +7,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
+# A document: normalised text and the lengths of the tokens partitioning it, or None when the text is
+# space-separated words (then every space is a token of its own and the words are the rest).
+Doc = tuple[str, Sequence[int] | None]
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -25,6 +27,7 @@ _CHAR_SALT = 0x1000193
 _WORD_SALT = 0x9E3779B97F4A7C15
 _BIGRAM_SALT = 0xC2B2AE3D27D4EB4F
 _PAIR_MUL = 0x2545F4914F6CDD1D
+_SEPARATOR = "\x00"  # between documents in a batch; no n-gram may contain it
 
 _URL = re.compile(r"https?://[!-~]+")
 _SPACE = re.compile(r"\s+")
@@ -35,7 +38,7 @@ def normalise(text: str) -> str:
     """NFKC, lower case, URLs dropped, whitespace collapsed: the text every analysis step reads."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _URL.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", text.replace(_SEPARATOR, " ")).strip()
 
 
 @dataclass(frozen=True)
@@ -60,34 +63,37 @@ class FeatureSpec:
 
 
 @dataclass(frozen=True)
+class Occurrences:
+    """Every n-gram occurrence in a batch: its document, bucket, and where it starts in the batch text."""
+
+    docs: I64
+    cols: I64
+    starts: I64
+    text: str  # the documents joined by _SEPARATOR; `starts` index into it
+    doc_offsets: I64  # where each document starts in `text`
+    token_ends: I64  # end offsets (in `text`) of every token of every document, ascending
+    token_docs: I64  # the document of each token
+
+
+@dataclass(frozen=True)
 class HashedBatch:
-    """A sparse documents × buckets matrix as (row, column, value) triples."""
+    """A sparse documents × buckets matrix as (row, column, value) triples, plus the occurrences."""
 
     rows: I64
     cols: I64
     values: F32
     n_docs: int
-
-
-@dataclass(frozen=True)
-class _Powers:
-    pow: U64
-    inv: U64
+    occurrences: Occurrences | None = None
 
 
 @functools.cache
-def _powers() -> _Powers:
-    """B^i and B^-i modulo 2^64: any substring's polynomial hash from two prefix sums."""
-    n = MAX_FEATURE_CHARS + 2
-    out = []
-    for base in (_BASE, _BASE_INV):
-        table = np.ones(n, dtype=np.uint64)
-        acc = 1
-        for i in range(1, n):
-            acc = acc * base % 2**64
-            table[i] = acc
-        out.append(table)
-    return _Powers(out[0], out[1])
+def _powers(n: int) -> tuple[U64, U64]:
+    """B^i and B^-i modulo 2^64 for i < n (n rounded up by the caller so this is computed rarely)."""
+    with np.errstate(over="ignore"):
+        pw = np.cumprod(np.full(n, _BASE, dtype=np.uint64))
+        inv = np.cumprod(np.full(n, _BASE_INV, dtype=np.uint64))
+    one = np.ones(1, dtype=np.uint64)
+    return np.concatenate((one, pw[:-1])), np.concatenate((one, inv[:-1]))
 
 
 def mix_hashes(h: U64, bits: int) -> I64:
@@ -99,82 +105,126 @@ def mix_hashes(h: U64, bits: int) -> I64:
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
-@overload
-def doc_hashes(
-    text: str, token_lengths: Sequence[int], spec: FeatureSpec, origins: Literal[False] = False
-) -> U64: ...
-@overload
-def doc_hashes(
-    text: str, token_lengths: Sequence[int], spec: FeatureSpec, origins: Literal[True]
-) -> tuple[U64, I64, I64]: ...
-def doc_hashes(
-    text: str, token_lengths: Sequence[int], spec: FeatureSpec, origins: bool = False
-) -> U64 | tuple[U64, I64, I64]:
-    """Raw 64-bit hashes of the document's n-grams; `token_lengths` partition `text` (may be empty).
+def occurrences(docs: Sequence[Doc], spec: FeatureSpec) -> Occurrences:
+    """All n-grams of all documents at once; `token_lengths` partition each text (may be empty).
 
-    With `origins`, also each hash's start offset and length in the text (for explanations).
+    Substring hashes are polynomial (sum of c_j·B^(e-1-j) mod 2^64), so one prefix sum over the whole
+    batch gives every n-gram's hash in a few vector operations, independent of where it sits.
     """
-    text = text[:MAX_FEATURE_CHARS]
-    n = len(text)
+    texts = [t[:MAX_FEATURE_CHARS] for t, _ in docs]
+    big = _SEPARATOR.join(texts)
+    n = len(big)
+    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    doc_offsets = np.concatenate(([0], np.cumsum(lens + 1)[:-1])).astype(np.int64)
+    if n == 0:
+        token_ends = token_docs = np.zeros(0, dtype=np.int64)
+        e = np.zeros(0, dtype=np.int64)
+        return Occurrences(e, e, e, big, doc_offsets, token_ends, token_docs)
+    size = 1 << max(12, (n + 1).bit_length())
+    pw, inv = _powers(size)
+    codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes[(codes >= _ZERO) & (codes <= _NINE)] = _ZERO  # every digit is "0": numbers generalise
+    is_sep = codes == 0
+    seps = np.concatenate(([0], np.cumsum(is_sep)))
+    doc_of = np.concatenate(([0], np.cumsum(is_sep)[:-1])).astype(np.int64)
+    if all(lengths is None for _, lengths in docs):
+        token_ends, token_docs = _space_token_bounds(codes, is_sep, doc_of)
+    else:
+        token_ends, token_docs = _token_bounds(docs, texts, doc_offsets)
     hashes: list[U64] = []
     starts_out: list[I64] = []
-    lens_out: list[I64] = []
-    if n:
-        pw = _powers()
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        codes[(codes >= _ZERO) & (codes <= _NINE)] = _ZERO  # every digit is "0": numbers generalise
-        with np.errstate(over="ignore"):
-            prefix = np.zeros(n + 1, dtype=np.uint64)
-            np.cumsum(codes * pw.inv[:n], out=prefix[1:])
-            for k in range(spec.char_min, min(spec.char_max, n) + 1):
-                starts = np.arange(0, n - k + 1, dtype=np.int64)
-                ends = starts + k
-                hashes.append(pw.pow[ends - 1] * (prefix[ends] - prefix[starts]) + np.uint64(k * _CHAR_SALT))
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(codes * inv[:n], out=prefix[1:])
+        for k in range(spec.char_min, min(spec.char_max, n) + 1):
+            starts = np.arange(0, n - k + 1, dtype=np.int64)
+            starts = starts[seps[starts + k] == seps[starts]]
+            ends = starts + k
+            hashes.append(pw[ends - 1] * (prefix[ends] - prefix[starts]) + np.uint64(k * _CHAR_SALT))
+            starts_out.append(starts)
+        if spec.words and token_ends.size:
+            ends = token_ends
+            starts = np.concatenate(([0], ends[:-1]))
+            starts = np.where(
+                np.concatenate(([True], token_docs[1:] != token_docs[:-1])), doc_offsets[token_docs], starts
+            )
+            keep = (ends > starts) & (codes[np.minimum(starts, n - 1)] != _SPACE_CODE)
+            starts, ends, tdocs = starts[keep], ends[keep], token_docs[keep]
+            if starts.size:
+                wh = pw[ends - 1] * (prefix[ends] - prefix[starts])
+                hashes.append(wh ^ np.uint64(_WORD_SALT))
                 starts_out.append(starts)
-                lens_out.append(np.full(starts.size, k, dtype=np.int64))
-            if spec.words and token_lengths:
-                ends = np.cumsum(np.asarray(token_lengths, dtype=np.int64))
-                ends = ends[ends <= n]
-                starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
-                keep = ends > starts
-                keep[keep] &= codes[starts[keep]] != _SPACE_CODE  # spaces separate words, they are not words
-                starts, ends = starts[keep], ends[keep]
-                if starts.size:
-                    wh = pw.pow[ends - 1] * (prefix[ends] - prefix[starts])
-                    hashes.append(wh ^ np.uint64(_WORD_SALT))
-                    starts_out.append(starts)
-                    lens_out.append(ends - starts)
-                    if spec.word_bigrams and wh.size > 1:
-                        hashes.append((wh[:-1] * np.uint64(_PAIR_MUL) + wh[1:]) ^ np.uint64(_BIGRAM_SALT))
-                        starts_out.append(starts[:-1])
-                        lens_out.append(ends[1:] - starts[:-1])
-    if not hashes:
-        empty_h = np.zeros(0, dtype=np.uint64)
-        empty_i = np.zeros(0, dtype=np.int64)
-        return (empty_h, empty_i, empty_i) if origins else empty_h
-    all_hashes = np.concatenate(hashes)
-    if origins:
-        return all_hashes, np.concatenate(starts_out), np.concatenate(lens_out)
-    return all_hashes
+                if spec.word_bigrams and wh.size > 1:
+                    same = tdocs[1:] == tdocs[:-1]
+                    pair = wh[:-1] * np.uint64(_PAIR_MUL) + wh[1:]
+                    hashes.append(pair[same] ^ np.uint64(_BIGRAM_SALT))
+                    starts_out.append(starts[:-1][same])
+    all_starts = np.concatenate(starts_out) if starts_out else np.zeros(0, dtype=np.int64)
+    all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    return Occurrences(
+        doc_of[all_starts],
+        mix_hashes(all_hashes, spec.bits),
+        all_starts,
+        big,
+        doc_offsets,
+        token_ends,
+        token_docs,
+    )
+
+
+def _space_token_bounds(codes: U64, is_sep: npt.NDArray[np.bool_], doc_of: I64) -> tuple[I64, I64]:
+    """Token ends for space-separated documents: each space is a token, each run of non-spaces a word."""
+    is_space = codes == _SPACE_CODE
+    nxt_sep = np.concatenate((is_sep[1:], [True]))
+    nxt_space = np.concatenate((is_space[1:], [False]))
+    last = ~is_sep & (nxt_sep | is_space | nxt_space)
+    idx = np.flatnonzero(last).astype(np.int64)
+    return idx + 1, doc_of[idx]
+
+
+def _token_bounds(docs: Sequence[Doc], texts: Sequence[str], doc_offsets: I64) -> tuple[I64, I64]:
+    """Token end offsets in the joined text (tokens cut at the feature limit), and each token's document."""
+    per_doc = [
+        np.asarray(lengths if lengths is not None else [len(w) for w in _spaced(t)], dtype=np.int64)
+        for t, lengths in docs
+    ]
+    counts = np.fromiter((a.size for a in per_doc), dtype=np.int64, count=len(per_doc))
+    if not counts.sum():
+        e = np.zeros(0, dtype=np.int64)
+        return e, e
+    token_docs = np.repeat(np.arange(len(docs), dtype=np.int64), counts)
+    local_ends = np.concatenate([np.cumsum(a) for a in per_doc if a.size])
+    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    keep = local_ends <= lens[token_docs]
+    return (local_ends + doc_offsets[token_docs])[keep], token_docs[keep]
+
+
+def _spaced(text: str) -> list[str]:
+    """Space-separated words as tokens, spaces included (the None form of a document, in Python)."""
+    out: list[str] = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            out.append(" ")
+        if word:
+            out.append(word)
+    return out
 
 
 def hash_batch(
-    docs: Sequence[tuple[str, Sequence[int]]], spec: FeatureSpec, idf: F32 | None = None
+    docs: Sequence[Doc],
+    spec: FeatureSpec,
+    idf: F32 | None = None,
+    keep_occurrences: bool = False,
 ) -> HashedBatch:
     """Feature triples for (normalised text, token lengths) documents: log-tf (× idf), L2-normalised rows."""
-    per_doc = [doc_hashes(text, lengths, spec) for text, lengths in docs]
-    sizes = np.fromiter((h.size for h in per_doc), dtype=np.int64, count=len(per_doc))
-    if not sizes.sum():
-        empty = np.zeros(0, dtype=np.int64)
-        return HashedBatch(empty, empty, np.zeros(0, dtype=np.float32), len(docs))
-    cols = mix_hashes(np.concatenate(per_doc), spec.bits)
-    rows = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
-    keys, counts = np.unique((rows << np.int64(spec.bits)) | cols, return_counts=True)
+    occ = occurrences(docs, spec)
+    n_docs = len(docs)
+    keys, counts = np.unique((occ.docs << np.int64(spec.bits)) | occ.cols, return_counts=True)
     rows = keys >> np.int64(spec.bits)
     cols = keys & np.int64((1 << spec.bits) - 1)
     values = (1.0 + np.log(counts)).astype(np.float32)
     if idf is not None:
         values *= idf[cols]
-    norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=len(docs)))
+    norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=n_docs))
     values /= np.maximum(norms[rows], 1e-9).astype(np.float32)
-    return HashedBatch(rows, cols, values, len(docs))
+    return HashedBatch(rows, cols, values, n_docs, occ if keep_occurrences else None)

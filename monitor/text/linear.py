@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitor.text.features import F32, FeatureSpec, HashedBatch, doc_hashes, hash_batch, mix_hashes
+from monitor.text.features import F32, Doc, FeatureSpec, HashedBatch, hash_batch
+
+Term = tuple[str, float]
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ class LinearModel:
                 meta,
             )
 
-    def featurise(self, docs: Sequence[tuple[str, Sequence[int]]]) -> HashedBatch:
-        return hash_batch(docs, self.spec, self.idf)
+    def featurise(self, docs: Sequence[Doc], keep_occurrences: bool = False) -> HashedBatch:
+        return hash_batch(docs, self.spec, self.idf, keep_occurrences)
 
     def scores(self, batch: HashedBatch) -> F32:
         """(documents, classes) raw scores."""
@@ -104,28 +106,49 @@ class LinearModel:
         probs: F32 = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
         return probs
 
-    def term_contributions(
-        self, text: str, token_lengths: Sequence[int], direction: npt.NDArray[np.floating[Any]], top: int = 5
-    ) -> list[tuple[str, float]]:
-        """The words whose features pushed the score most along `direction` (a per-class weighting)."""
-        hashes, starts, _ = doc_hashes(text, token_lengths, self.spec, origins=True)
-        if hashes.size == 0 or not token_lengths:
-            return []
-        cols = mix_hashes(hashes, self.spec.bits)
-        per_feature = (self.weights[cols].astype(np.float32) * self.scale) @ direction
+    def direction_weights(self, directions: npt.NDArray[np.floating[Any]]) -> F32:
+        """Each bucket's weight along each direction (directions: m × classes) → buckets × m, idf included."""
+        dirs = np.asarray(directions, dtype=np.float32) * self.scale
+        out: F32 = (self.weights.astype(np.float32) @ dirs.T).astype(np.float32)
         if self.idf is not None:
-            per_feature *= self.idf[cols]
-        bounds = np.cumsum(np.asarray(token_lengths, dtype=np.int64))
-        token_of = np.searchsorted(bounds, starts, side="right")
-        n_tokens = len(token_lengths)
-        totals = np.bincount(np.minimum(token_of, n_tokens - 1), weights=per_feature, minlength=n_tokens)
-        offsets = np.concatenate(([0], bounds[:-1]))
-        order = np.argsort(-totals)
-        out: list[tuple[str, float]] = []
-        for i in order:
-            if totals[i] <= 0 or len(out) >= top:
-                break
-            word = text[offsets[i] : bounds[i]].strip()
-            if word and all(w != word for w, _ in out):
-                out.append((word, round(float(totals[i]), 3)))
+            out *= self.idf[:, None]
+        return out
+
+    def top_terms(
+        self, batch: HashedBatch, per_bucket: F32, choice: npt.NDArray[np.int64], top: int
+    ) -> list[list[Term]]:
+        """Per document, the words whose features pushed its score most along the direction `choice[doc]`
+        (a column of `direction_weights`), strongest first; needs a batch made with `keep_occurrences`."""
+        occ = batch.occurrences
+        if occ is None:
+            raise ValueError("top_terms needs featurise(..., keep_occurrences=True)")
+        out: list[list[Term]] = [[] for _ in range(batch.n_docs)]
+        if occ.cols.size == 0 or occ.token_ends.size == 0:
+            return out
+        contrib = per_bucket[occ.cols, choice[occ.docs]]
+        n_tokens = occ.token_ends.size
+        token = np.minimum(np.searchsorted(occ.token_ends, occ.starts, side="right"), n_tokens - 1)
+        ok = occ.token_docs[token] == occ.docs
+        totals = np.bincount(token[ok], weights=contrib[ok], minlength=n_tokens)
+        token_starts = np.concatenate(([0], occ.token_ends[:-1]))
+        first = np.concatenate(([True], occ.token_docs[1:] != occ.token_docs[:-1]))
+        token_starts = np.where(first, occ.doc_offsets[occ.token_docs], token_starts)
+        order = np.lexsort((-totals, occ.token_docs))
+        order = order[totals[order] > 0]
+        docs = occ.token_docs[order]
+        rank = np.arange(order.size) - np.searchsorted(docs, docs)  # place within its document
+        order = order[rank < top + 4]  # enough candidates to survive dropping punctuation and repeats
+        text = occ.text
+        seen: set[tuple[int, str]] = set()
+        for d, a, b, total in zip(
+            occ.token_docs[order].tolist(),
+            token_starts[order].tolist(),
+            occ.token_ends[order].tolist(),
+            totals[order].tolist(),
+            strict=True,
+        ):
+            word = text[a:b]
+            if word.isalnum() and (d, word) not in seen and len(out[d]) < top:
+                seen.add((d, word))
+                out[d].append((word, round(total, 3)))
         return out

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from monitor.text.linear import LinearModel
+from monitor.text.features import Doc
+from monitor.text.linear import LinearModel, Term
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment.npz"
 NEGATIVE, POSITIVE, NEUTRAL = "negative", "positive", "neutral"
@@ -22,6 +23,7 @@ class SentimentResult:
     negative: float
     polarity: str
     probs: dict[str, float]
+    terms: list[Term] = field(default_factory=list)
 
 
 class SentimentModel:
@@ -36,21 +38,28 @@ class SentimentModel:
         self._offset = model.meta_value("negative_logit_offset", 0.0)
         direction = -np.ones(len(model.classes), dtype=np.float32) / max(1, len(model.classes) - 1)
         direction[self._neg] = 1.0
-        self._direction = direction
+        self._towards_negative = model.direction_weights(direction[None, :])
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> SentimentModel:
         return cls(LinearModel.load(path))
 
-    def predict(self, docs: Sequence[tuple[str, Sequence[int]]]) -> list[SentimentResult]:
-        """One result per (normalised text, token lengths) document."""
-        probs = self.model.probabilities(self.model.featurise(docs))
-        out = []
+    def predict(self, docs: Sequence[Doc], explain: int = 0) -> list[SentimentResult]:
+        """One result per (normalised text, token lengths) document, with up to `explain` negative terms."""
+        batch = self.model.featurise(docs, keep_occurrences=explain > 0)
+        probs = self.model.probabilities(batch)
+        terms: list[list[Term]] = [[] for _ in docs]
+        if explain:
+            choice = np.zeros(len(docs), dtype=np.int64)
+            terms = self.model.top_terms(batch, self._towards_negative, choice, explain)
+        out: list[SentimentResult] = []
         for row in probs:
             p_neg = float(min(max(row[self._neg], 1e-6), 1 - 1e-6))
             negative = 1.0 / (1.0 + math.exp(-(math.log(p_neg / (1 - p_neg)) - self._offset)))
             named = {c: round(float(p), 4) for c, p in zip(self.model.classes, row, strict=True)}
-            out.append(SentimentResult(round(negative, 4), self._polarity(negative, named), named))
+            out.append(
+                SentimentResult(round(negative, 4), self._polarity(negative, named), named, terms[len(out)])
+            )
         return out
 
     @staticmethod
@@ -59,9 +68,3 @@ class SentimentModel:
             return NEGATIVE
         rest = sum(p for c, p in probs.items() if c != NEGATIVE) or 1.0
         return POSITIVE if probs.get(POSITIVE, 0.0) / rest >= 0.5 else NEUTRAL
-
-    def negative_terms(
-        self, text: str, token_lengths: Sequence[int], top: int = 5
-    ) -> list[tuple[str, float]]:
-        """Words that pushed the text towards negative, strongest first."""
-        return self.model.term_contributions(text, token_lengths, self._direction, top)

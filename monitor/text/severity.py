@@ -102,6 +102,7 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("missing", rf"{_N}{_WHO}{_GAP}{_MISSING}"),
     ("missing", rf"(?:失踪|失联)(?:人数)?(?:已|达到?|为|共)?{_N}{_WHO}"),
 )
+_CASUALTY_HINT = re.compile(r"[死伤亡难踪联困医院]")
 _NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")
 
 
@@ -114,6 +115,8 @@ def extract_casualties(text: str) -> Casualties:
     """Deaths, injured and missing counts stated in the text; the largest figure of each kind wins."""
     counts = {"deaths": 0, "injured": 0, "missing": 0}
     evidence: list[str] = []
+    if not _CASUALTY_HINT.search(text):
+        return Casualties()
     for kind, pattern in _compiled():
         for m in pattern.finditer(text):
             value = parse_number(m.group("n"))
@@ -163,9 +166,17 @@ def load_hazards(path: Path = DATA_DIR / "hazards.yaml") -> tuple[Hazard, ...]:
     return tuple(Hazard(h["name"], tuple(h["words"]), tuple(h.get("not", ()))) for h in raw["hazards"])
 
 
+@functools.cache
+def _hazard_pattern(hazards: tuple[Hazard, ...]) -> re.Pattern[str]:
+    words = sorted({w for h in hazards for w in h.words}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)))
+
+
 def find_hazards(text: str, hazards: Sequence[Hazard]) -> dict[str, list[str]]:
     """Hazard name → the words that fired, skipping words that sit inside a listed look-alike phrase."""
     found: dict[str, list[str]] = {}
+    if not _hazard_pattern(tuple(hazards)).search(text):
+        return found
     for hazard in hazards:
         hits: list[str] = []
         for word in hazard.words:

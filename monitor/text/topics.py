@@ -1,39 +1,35 @@
-"""Topic (which government domain): the shipped 7-class model plus keyword rules from responders/, and the
-department that owns the topic in the matched region."""
+"""Topic: the shipped 7-class model plus responders/ keyword rules, and the department that owns it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from monitor.text.linear import LinearModel
+from monitor.text.features import Doc
+from monitor.text.linear import LinearModel, Term
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "topic.npz"
-# Each distinct responder keyword adds this much to its topics' score (model probabilities sum to 1).
-KEYWORD_WEIGHT = 0.3
+# Each distinct responder keyword adds this much to its topic's score (model probabilities sum to 1). Topics
+# the model knows need little help (more costs accuracy on the 一级标签 dev data); topics only responders/
+# declare (安全生产/应急, 水务, …) get enough that two or three keywords outweigh a confident model.
+MODEL_TOPIC_KEYWORD_WEIGHT = 0.1
+RULE_TOPIC_KEYWORD_WEIGHT = 0.35
 MAX_KEYWORD_HITS = 3
 UNKNOWN_TOPIC = "其他"
 
 
-def topic_document(tokens: Iterable[str], stopwords: frozenset[str]) -> tuple[str, list[int]]:
+def topic_document(tokens: Iterable[str], stopwords: frozenset[str]) -> Doc:
     """Tokens without stop-words and punctuation, space-joined like the segmented training data."""
-    words = [t for t in tokens if t.strip() and t not in stopwords and any(ch.isalnum() for ch in t)]
-    return segmented_document(" ".join(words))
+    return " ".join(t for t in tokens if t.isalnum() and t not in stopwords), None
 
 
-def segmented_document(segmented: str) -> tuple[str, list[int]]:
-    """A space-separated word string and the lengths partitioning it (words and single spaces)."""
-    text = " ".join(segmented.split())
-    lengths: list[int] = []
-    for i, word in enumerate(text.split(" ")):
-        if i:
-            lengths.append(1)
-        lengths.append(len(word))
-    return text, lengths if text else []
+def segmented_document(segmented: str) -> Doc:
+    """A space-separated word string (the 泰迪杯 training form), spaces collapsed."""
+    return " ".join(segmented.split()), None
 
 
 class TopicModel:
@@ -42,6 +38,11 @@ class TopicModel:
     def __init__(self, model: LinearModel) -> None:
         self.model = model
         self.temperature = model.meta_value("temperature", 1.0)
+        k = len(model.classes)
+        # Row c: towards class c and away from the others on average.
+        directions = np.full((k, k), -1.0 / max(1, k - 1), dtype=np.float32)
+        np.fill_diagonal(directions, 1.0)
+        self._towards = model.direction_weights(directions)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> TopicModel:
@@ -51,17 +52,26 @@ class TopicModel:
     def topics(self) -> tuple[str, ...]:
         return self.model.classes
 
-    def predict(self, docs: Sequence[tuple[str, Sequence[int]]]) -> list[dict[str, float]]:
+    def predict(self, docs: Sequence[Doc]) -> list[dict[str, float]]:
         """Topic → probability, per document."""
         probs = self.model.probabilities(self.model.featurise(docs), self.temperature)
         return [dict(zip(self.topics, map(float, row), strict=True)) for row in probs]
 
-    def terms(self, doc: tuple[str, Sequence[int]], topic: str, top: int = 5) -> list[tuple[str, float]]:
-        """Words that pushed the document towards `topic`."""
-        k = len(self.topics)
-        direction = -np.ones(k, dtype=np.float32) / max(1, k - 1)
-        direction[self.topics.index(topic)] = 1.0
-        return self.model.term_contributions(doc[0], doc[1], direction, top)
+    def predict_explained(
+        self,
+        docs: Sequence[Doc],
+        chosen: Callable[[int, dict[str, float]], str],
+        top: int,
+    ) -> tuple[list[dict[str, float]], list[str], list[list[Term]]]:
+        """Probabilities, the topic `chosen(i, probs)` settles on, and the words that support it."""
+        batch = self.model.featurise(docs, keep_occurrences=True)
+        rows = self.model.probabilities(batch, self.temperature)
+        probs = [dict(zip(self.topics, map(float, row), strict=True)) for row in rows]
+        topics = [chosen(i, p) for i, p in enumerate(probs)]
+        known = [t in self.topics for t in topics]
+        choice = np.array([self.topics.index(t) if ok else 0 for t, ok in zip(topics, known, strict=True)])
+        terms = self.model.top_terms(batch, self._towards, choice.astype(np.int64), top)
+        return probs, topics, [t if ok else [] for t, ok in zip(terms, known, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -116,12 +126,13 @@ class TopicDecision:
 
 
 def decide_topic(model_probs: dict[str, float], keyword_hits: dict[str, list[str]]) -> TopicDecision:
-    """Model probability plus KEYWORD_WEIGHT per distinct keyword; keywords alone can name topics the
+    """Model probability plus a weight per distinct responder keyword; keywords alone can name topics the
     model does not know (安全生产/应急, 公安/治安, 水务, …)."""
     scores = dict(model_probs)
     total_bonus = 0.0
     for topic, words in keyword_hits.items():
-        bonus = KEYWORD_WEIGHT * min(len(words), MAX_KEYWORD_HITS)
+        weight = MODEL_TOPIC_KEYWORD_WEIGHT if topic in model_probs else RULE_TOPIC_KEYWORD_WEIGHT
+        bonus = weight * min(len(words), MAX_KEYWORD_HITS)
         scores[topic] = scores.get(topic, 0.0) + bonus
         total_bonus += bonus
     model_top = tuple(sorted(((t, round(p, 4)) for t, p in model_probs.items()), key=lambda x: -x[1])[:3])

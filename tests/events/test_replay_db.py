@@ -27,8 +27,8 @@ def rec(i: str, minutes: float, text: str, **kw: object) -> str:
 
 ARCHIVE = [
     rec("w1", 0, BLAST),
-    rec("r1", 1, "转发微博", parent_id="w1"),
-    rec("r2", 2, "太吓人了", parent_id="r1"),
+    rec("r1", 1, "转发：爆炸太吓人了", parent_id="w1"),
+    rec("r2", 2, "又是爆炸", parent_id="r1"),
     rec("n1", 11, "临港化工园区化工厂爆炸：消防正在现场救援，浓烟滚滚，周边居民已疏散", source="news"),
     rec("w2", 60, "临港化工园区化工厂爆炸事故已造成死亡12人，消防正在现场救援，周边居民疏散"),
     rec("h1", 90, "高新区某路段路灯不亮三天了", source="hotline", urgency="紧急"),

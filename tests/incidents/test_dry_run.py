@@ -12,7 +12,9 @@ TEXT = "青石县临港化工园区化工厂爆炸，已造成死亡12人，河�
 
 def test_dry_run_explains_grade_route_clocks_and_chains(responders: Responders) -> None:
     analysis = RuleAnalyzer(responders).analyze(TEXT)
-    out = dry_run(responders, TEXT, analysis)
+    alone = dry_run(responders, TEXT, analysis)
+    assert alone["grade"]["grade"] == "II" and not alone["grade"]["opens_incident"]  # one unvouched post
+    out = dry_run(responders, TEXT, analysis, verified_type=1)
     assert out["analysis"]["region"] == "qingshi-lingang" and out["analysis"]["topic"] == "安全生产/应急"
     assert out["grade"]["grade"] == "II" and out["grade"]["opens_incident"]
     assert any(x["code"] == "casualties" for x in out["grade"]["reasons"])

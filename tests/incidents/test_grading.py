@@ -34,14 +34,27 @@ def codes(d: Decision) -> list[str]:
         (replace(ANGRY, heat=1500.0), True, 2, "open_heat"),
         (replace(ANGRY, heat=6000.0), True, 1, "open_heat"),
         (replace(QUIET, posts=4, negative_share=0.7, bursting=True), True, 3, "open_burst"),
-        (replace(QUIET, posts=2, hazards=("爆炸",)), True, 3, "open_hazard"),
-        (replace(QUIET, posts=1, hazards=("爆炸",)), False, 3, None),  # one post alone is not enough
-        (replace(QUIET, posts=1, hazards=("爆炸",), media_posts=1), True, 3, "open_hazard"),
-        (replace(QUIET, posts=1, deaths=1), True, 4, "open_casualties"),
-        (replace(QUIET, posts=1, deaths=3), True, 3, "open_casualties"),
-        (replace(QUIET, posts=1, deaths=12), True, 2, "open_casualties"),
-        (replace(QUIET, posts=1, injured=120), True, 1, "open_casualties"),
-        (replace(QUIET, posts=1, casualty_grade=2), True, 2, "open_casualties"),
+        (replace(QUIET, posts=2, hazards=("爆炸",), negative_share=0.8), True, 3, "open_hazard"),
+        (
+            replace(QUIET, posts=1, hazards=("爆炸",), negative_share=0.8),
+            False,
+            3,
+            None,
+        ),  # one post alone: no
+        (
+            replace(QUIET, posts=1, hazards=("爆炸",), media_posts=1, negative_share=0.8),
+            True,
+            3,
+            "open_hazard",
+        ),
+        (replace(QUIET, posts=9, hazards=("疫情",), negative_share=0.2), False, 3, None),  # calm 防疫 advice
+        (replace(QUIET, posts=2, deaths=1), True, 4, "open_casualties"),
+        (replace(QUIET, posts=2, deaths=3), True, 3, "open_casualties"),
+        (replace(QUIET, posts=2, deaths=12), True, 2, "open_casualties"),
+        (replace(QUIET, posts=2, injured=120), True, 1, "open_casualties"),
+        (replace(QUIET, posts=2, casualty_grade=2), True, 2, "open_casualties"),
+        (replace(QUIET, posts=1, deaths=40), False, 1, None),  # one unvouched claim of deaths: not yet
+        (replace(QUIET, posts=1, deaths=40, official_posts=1), True, 1, "open_casualties"),
         (replace(ANGRY, channels=("hotline", "news", "weibo")), True, 3, "open_corroborated"),
     ],
 )
@@ -96,8 +109,10 @@ def test_corroboration_raises_one_grade_but_not_above_its_cap(responders: Respon
 
 
 def test_policy_fields_change_the_outcome(responders: Responders) -> None:
-    assert grade(responders, replace(QUIET, posts=2, hazards=("爆炸",)), hazard_raises_to=None).grade == 4
-    assert grade(responders, replace(QUIET, posts=1, deaths=1), open_on_casualties=False).opens is False
+    hazard = replace(QUIET, posts=2, hazards=("爆炸",), negative_share=0.8)
+    assert grade(responders, hazard, hazard_raises_to=None).grade == 4
+    assert grade(responders, replace(QUIET, posts=2, deaths=1), open_on_casualties=False).opens is False
+    assert grade(responders, replace(QUIET, posts=1, deaths=1), casualty_open_min_posts=1).opens
     assert grade(responders, ANGRY, open_min_heat=100.0).opens is False
     assert grade(responders, replace(ANGRY, bursting=True), burst_raises_to="II").grade == 2
 

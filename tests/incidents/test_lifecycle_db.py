@@ -99,9 +99,9 @@ async def test_upgrade_moves_a_district_lead_up_unless_a_person_reassigned_it(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
 ) -> None:
     stage = GroupingStage(pool, clock, responders, hooks=hooks.hooks())
-    text = "滨江区江滨街道幸福小区物业私自施工导致外墙坍塌，居民投诉无人理睬"
-    for i in range(2):
-        await insert_post(pool, f"c{i}", text + "!" * i, clock.now() + timedelta(minutes=i))
+    text = "滨江区江滨街道幸福小区物业私自施工破坏外墙，居民投诉无人理睬"
+    for i in range(5):  # five angry posts within a minute: a burst, so Ⅲ
+        await insert_post(pool, f"c{i}", text + "!" * i, clock.now() + timedelta(seconds=10 * i))
     await step(pool, clock, stage, responders)
     inc = await pool.fetchrow("SELECT * FROM incidents")
     assert inc["lead_department"] == "binjiang-zhujian" and inc["grade"] == 3
@@ -117,7 +117,7 @@ async def test_reassign_is_audited_and_validated(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
 ) -> None:
     stage = GroupingStage(pool, clock, responders, hooks=hooks.hooks())
-    await insert_post(pool, "d1", BLAST + "死亡1人", clock.now())
+    await insert_post(pool, "d1", BLAST + "死亡1人", clock.now(), author_verified_type=3)
     await step(pool, clock, stage, responders)
     incident_id = await pool.fetchval("SELECT id FROM incidents")
     async with pool.acquire() as conn, conn.transaction():
@@ -173,7 +173,7 @@ async def test_government_post_in_the_region_is_offered_as_candidate_evidence(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
 ) -> None:
     stage = GroupingStage(pool, clock, responders, hooks=hooks.hooks())
-    await insert_post(pool, "d1", BLAST + "死亡1人", clock.now())
+    await insert_post(pool, "d1", BLAST + "死亡1人", clock.now(), author_verified_type=3)
     await step(pool, clock, stage, responders)
     incident_id = await pool.fetchval("SELECT id FROM incidents")
     clock.advance(minutes=40)
@@ -211,7 +211,7 @@ async def test_with_the_real_engine_an_upgrade_starts_the_major_clocks(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders
 ) -> None:
     stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
-    await insert_post(pool, "d1", BLAST + "死亡1人", clock.now())
+    await insert_post(pool, "d1", BLAST + "死亡1人", clock.now(), author_verified_type=3)
     await step(pool, clock, stage, responders)
     clock.advance(minutes=15)
     await insert_post(pool, "d2", BLAST_DEATHS, clock.now())

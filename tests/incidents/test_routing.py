@@ -112,3 +112,17 @@ def test_12345_handler_unit_is_the_lead_when_given(responders: Responders) -> No
 def test_analyser_department_breaks_a_tie_between_keyword_owners(responders: Responders) -> None:
     req = RouteRequest(topic=None, regions=("jiangbei",), text="停水", department_hint="shuiwu")
     assert route(responders, req).lead == "shuiwu"
+
+
+def test_an_emergency_is_led_by_the_department_owning_its_hazard(responders: Responders) -> None:
+    req = RouteRequest(
+        topic="环境保护",
+        regions=("qingshi-lingang",),
+        text="化工厂爆炸后河道污染",
+        department_hint="shengtai",
+        hazards=("爆炸",),
+    )
+    rt = route(responders, req)
+    assert rt.lead == "yingji" and roles(rt)["shengtai"] == "support"
+    assert any("险情" in x for x in rt.reasons)
+    assert route(responders, replace(req, hazards=())).lead == "shengtai"

@@ -8,11 +8,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitor.text.features import FeatureSpec, hash_batch
+from monitor.text.features import Doc, FeatureSpec, hash_batch
 from monitor.text.linear import LinearModel
 from monitor.text.training.datasets import NEG, Labelled
 
-Doc = tuple[str, list[int]]
 # The SMP2020 training file is the closest to the target (real Weibo, emotion labels): weighted up.
 SOURCE_WEIGHTS = {"virus_train": 5.0}
 SENTIMENT_C = 0.5

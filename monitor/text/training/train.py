@@ -17,14 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from monitor.text.features import FeatureSpec, normalise
+from monitor.text.features import Doc, FeatureSpec, normalise
 from monitor.text.linear import LinearModel
 from monitor.text.sentiment import NEGATIVE, SentimentModel
 from monitor.text.tokenize import STOPWORDS, Tokenizer, read_word_list
 from monitor.text.topics import TopicModel, segmented_document, topic_document
 from monitor.text.training import datasets as ds
 from monitor.text.training.fit import (
-    Doc,
     best_threshold,
     binary_metrics,
     fit_sentiment,

@@ -1,0 +1,187 @@
+"""Text analysis benchmark: dev-set quality of every candidate and `yuqing classify` speed vs snownlp.
+
+`python -m bench.text_bench [--quick]` prints one JSON object. Model figures of the shipped artefacts are
+measured here through the run-time code; the other candidates' figures come from the training report
+(monitor/text/models/metrics.json, written by monitor/text/training/train.py); snownlp's default model is
+measured here, in the same run as `yuqing classify`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+MODELS = ROOT / "monitor" / "text" / "models"
+RESPONDERS = ROOT / "responders"
+WEIBO_STREAM = DATA / "events" / "covid19_weibo_unlabeled_daily" / "covid_weibo_daily_sample.csv"
+
+
+def weibo_texts(limit: int) -> list[str]:
+    """Distinct real Weibo posts (the unlabeled COVID-19 stream): Weibo-length, about 100 characters."""
+    seen: dict[str, None] = {}
+    with WEIBO_STREAM.open(encoding="utf-8", errors="replace", newline="") as f:
+        for row in csv.DictReader(f):
+            text = (row.get("text") or "").strip()
+            if text:
+                seen.setdefault(text)
+            if len(seen) >= limit:
+                break
+    return list(seen)
+
+
+def measure_load() -> dict[str, float]:
+    code = (
+        "import time; t = time.perf_counter(); "
+        "from monitor.text.analyzer import TextAnalyzer; "
+        f"a = TextAnalyzer.from_path({str(RESPONDERS)!r}); a.load(); "
+        "print(time.perf_counter() - t)"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return {"model_load_seconds": round(min(runs), 3), "model_load_seconds_max": round(max(runs), 3)}
+
+
+def measure_classify(texts: list[str], workers: int) -> dict[str, Any]:
+    data = "".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts))
+    cmd = [
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "classify",
+        "--responders",
+        str(RESPONDERS),
+        "--workers",
+        str(workers),
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, input=data.encode(), capture_output=True, check=True)
+    elapsed = time.perf_counter() - started
+    max_rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = proc.stdout.decode().splitlines()
+    errors = sum(1 for line in out if '"error"' in line[:200] and json.loads(line).get("error"))
+    return {
+        "texts": len(texts),
+        "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
+        "workers": workers,
+        "seconds": round(elapsed, 2),
+        "texts_per_second": round(len(texts) / elapsed),
+        "output_lines": len(out),
+        "errors": errors,
+        "max_rss_mb_largest_process": round(max(max_rss_kb, before) / 1024, 1),
+    }
+
+
+def measure_snownlp_speed(texts: list[str]) -> float:
+    from snownlp import SnowNLP
+
+    _ = SnowNLP("预热").sentiments
+    started = time.perf_counter()
+    for text in texts:
+        _ = SnowNLP(text).sentiments
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+def dev_sentiment(quick: bool) -> dict[str, Any]:
+    import numpy as np
+
+    from monitor.text.analyzer import TextAnalyzer
+    from monitor.text.training import datasets as ds
+    from monitor.text.training.fit import binary_metrics, snownlp_scores
+
+    dev = ds.sentiment_dev(DATA)
+    y = np.array([r.label == ds.NEG for r in dev])
+    virus = np.array([r.source == "virus_eval_labeled" for r in dev])
+    analyzer = TextAnalyzer()
+    p = np.array([a.negative for a in analyzer.analyze_many([r.text for r in dev])])
+    shipped = {
+        **binary_metrics(p, y, 0.5),
+        "accuracy_virus": binary_metrics(p[virus], y[virus], 0.5)["accuracy"],
+        "accuracy_usual": binary_metrics(p[~virus], y[~virus], 0.5)["accuracy"],
+    }
+    sample = slice(None, None, 4) if quick else slice(None)
+    snow = snownlp_scores([r.text for r in dev][sample], None)
+    return {
+        "dev": "SMP2020-EWECT virus_eval_labeled + usual_eval_labeled (negative = angry/sad/fear)",
+        "dev_size": len(dev),
+        "shipped": shipped,
+        "snownlp_default_measured": {**binary_metrics(snow, y[sample], 0.5), "texts": len(snow)},
+    }
+
+
+def dev_topic() -> dict[str, Any]:
+    from monitor.text.analyzer import TextAnalyzer
+    from monitor.text.features import normalise
+    from monitor.text.topics import TopicModel, segmented_document
+    from monitor.text.training import datasets as ds
+    from monitor.text.training.fit import macro_f1
+
+    split = ds.routing_split(DATA)
+    held = TopicModel.load().predict([segmented_document(normalise(r.text)) for r in split.heldout])
+    held_pred = [max(p, key=lambda t: p[t]) for p in held]
+    held_true = [r.label for r in split.heldout]
+    other = [not s for s in split.heldout_in_sample]
+    plain = TextAnalyzer()
+    raw_texts = [f"{t} {d}" for t, d, _ in split.raw_sample]
+    raw_true = [label for _, _, label in split.raw_sample]
+    raw_model = [a.topic for a in plain.analyze_many(raw_texts)]
+    raw_rules = [a.topic for a in TextAnalyzer.from_path(RESPONDERS).analyze_many(raw_texts)]
+    return {
+        "dev": "泰迪杯 附件2: held-out segmented rows (incl. every raw-sample message), raw-text sample",
+        "heldout_size": len(held_true),
+        "heldout_macro_f1": macro_f1(held_true, held_pred, ds.TOPICS),
+        "heldout_excluding_sample_macro_f1": macro_f1(
+            [y for y, o in zip(held_true, other, strict=True) if o],
+            [p for p, o in zip(held_pred, other, strict=True) if o],
+            ds.TOPICS,
+        ),
+        "raw_sample_size": len(raw_true),
+        "raw_sample_macro_f1_model": macro_f1(raw_true, raw_model, ds.TOPICS),
+        "raw_sample_macro_f1_with_responder_keywords": macro_f1(raw_true, raw_rules, ds.TOPICS),
+        "raw_sample_routed_outside_the_seven": sum(t not in ds.TOPICS for t in raw_rules),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.text_bench")
+    parser.add_argument("--quick", action="store_true", help="fewer texts")
+    args = parser.parse_args()
+    n = 5000 if args.quick else 30000
+    texts = weibo_texts(n)
+    report: dict[str, Any] = {"machine_cores": len(os.sched_getaffinity(0))}
+    report["load"] = measure_load()
+    report["classify"] = measure_classify(texts, workers=2)
+    report["classify_one_worker"] = measure_classify(texts[: n // 3], workers=1)
+    snow_rate = measure_snownlp_speed(texts[:300] if args.quick else texts[:1000])
+    report["snownlp_default_texts_per_second"] = snow_rate
+    report["speedup_vs_snownlp"] = round(report["classify"]["texts_per_second"] / snow_rate, 1)
+    report["sentiment"] = dev_sentiment(args.quick)
+    report["topic"] = dev_topic()
+    training = json.loads((MODELS / "metrics.json").read_text(encoding="utf-8"))
+    report["candidates_from_training_report"] = {
+        "sentiment": training.get("sentiment", {}).get("candidates"),
+        "topic": training.get("topic", {}).get("candidates"),
+    }
+    report["artefact_bytes"] = {p.name: p.stat().st_size for p in sorted(MODELS.glob("*.npz"))}
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

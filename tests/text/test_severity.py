@@ -1,0 +1,122 @@
+"""Casualty extraction, grading by the criteria table, hazard words, accounts and 12345 urgency."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.text.severity import (
+    DEFAULT_CRITERIA,
+    Casualties,
+    CasualtyRule,
+    account_involvement,
+    extract_casualties,
+    find_hazards,
+    grade_casualties,
+    hotline_urgent,
+    load_account_rules,
+    load_hazards,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "deaths", "injured", "missing"),
+    [
+        ("某化工厂发生爆炸，造成3人死亡、12人受伤，2人失踪", 3, 12, 2),
+        ("事故已致十二人遇难", 12, 0, 0),
+        ("车祸致3死5伤", 3, 5, 0),
+        ("截至目前，死亡人数升至31人", 31, 0, 0),
+        ("1名工人当场死亡", 1, 0, 0),
+        ("两名儿童溺亡", 2, 0, 0),
+        ("造成数十人受伤", 0, 20, 0),
+        ("事故造成伤亡10人", 0, 10, 0),
+        ("有5名学生食物中毒送医", 0, 5, 0),
+        ("仍有3人失联", 0, 0, 3),
+        ("先报2人死亡，后死亡人数升至5人", 5, 0, 0),  # the larger, later figure wins
+        ("目前无人员伤亡", 0, 0, 0),
+        ("2020年3月5日发布", 0, 0, 0),
+        ("10人伤心地离开了", 0, 0, 0),  # 伤心 is not an injury
+    ],
+)
+def test_extract_casualties(text: str, deaths: int, injured: int, missing: int) -> None:
+    c = extract_casualties(text)
+    assert (c.deaths, c.injured, c.missing) == (deaths, injured, missing)
+
+
+def test_no_casualties_is_stated() -> None:
+    assert extract_casualties("火已扑灭，未造成人员伤亡").none_stated
+    assert not extract_casualties("3人受伤").none_stated
+
+
+@pytest.mark.parametrize(
+    ("deaths", "injured", "grade"),
+    [
+        (0, 0, None),
+        (1, 0, 4),
+        (2, 9, 4),
+        (3, 0, 3),
+        (9, 0, 3),
+        (0, 10, 3),
+        (10, 0, 2),
+        (29, 0, 2),
+        (0, 50, 2),
+        (30, 0, 1),
+        (0, 100, 1),
+    ],
+)
+def test_grade_by_order_493(deaths: int, injured: int, grade: int | None) -> None:
+    assert grade_casualties(Casualties(deaths, injured, 0), DEFAULT_CRITERIA) == grade
+
+
+def test_grade_follows_the_table_given() -> None:
+    strict = (CasualtyRule(1, deaths_min=5), CasualtyRule(2, missing_min=1))
+    assert grade_casualties(Casualties(5, 0, 0), strict) == 1
+    assert grade_casualties(Casualties(0, 0, 2), strict) == 2
+    assert grade_casualties(Casualties(0, 0, 2), DEFAULT_CRITERIA) is None  # 493号 counts no missing
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("小区燃气爆炸，楼体部分坍塌", {"爆炸", "坍塌"}),
+        ("工地起火，浓烟滚滚", {"火灾"}),
+        ("这是一条爆炸性新闻", set()),
+        ("人气爆炸", set()),
+        ("学校食堂食物中毒", {"中毒"}),
+        ("数百人聚集在市政府门口拉横幅", {"群体性事件"}),
+        ("今天天气很好", set()),
+    ],
+)
+def test_hazards(text: str, expected: set[str]) -> None:
+    assert set(find_hazards(text, load_hazards())) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "verified_type", "official", "media"),
+    [
+        ("通报", "平安云江", None, True, False),
+        ("转发", "某网友", 1, True, False),
+        ("转发", "某网友", 3, False, True),
+        ("@人民日报 请关注", "某网友", None, False, True),
+        ("@云江发布 何时处理", None, None, True, False),
+        ("好吃", "某网友", 0, False, False),
+    ],
+)
+def test_accounts(
+    text: str, author: str | None, verified_type: int | None, official: bool, media: bool
+) -> None:
+    got_official, got_media, reasons = account_involvement(text, author, verified_type, load_account_rules())
+    assert (got_official, got_media) == (official, media)
+    assert bool(reasons) == (official or media)
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency", "urgent"),
+    [
+        ("家里停水", "紧急", True),
+        ("家里停水", "一般", False),
+        ("工地欠薪，工人要跳楼", "一般", True),
+        ("工地欠薪，工人要跳楼", None, False),  # not a 12345 order
+    ],
+)
+def test_hotline_urgency(text: str, urgency: str | None, urgent: bool) -> None:
+    assert hotline_urgent(text, urgency, ("紧急",), ("跳楼", "聚集"))[0] is urgent
