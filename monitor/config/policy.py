@@ -98,7 +98,7 @@ class Calendar(BaseModel):
 
 
 def _default_heat_grades() -> dict[GradeName, float]:
-    return {"III": 200.0, "II": 1000.0, "I": 5000.0}
+    return {"III": 200.0, "II": 1000.0}
 
 
 class GradingPolicy(BaseModel):

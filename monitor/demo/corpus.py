@@ -61,7 +61,15 @@ def load_scenario(start: datetime) -> tuple[list[DemoItem], list[DemoAction]]:
         if p["channel"] == "hotline":
             hotline = {
                 k: str(p[k])
-                for k in ("order_no", "urgency", "category", "region_code", "caller_name", "caller_phone")
+                for k in (
+                    "order_no",
+                    "urgency",
+                    "category",
+                    "handler_unit",
+                    "region_code",
+                    "caller_name",
+                    "caller_phone",
+                )
                 if k in p
             }
         items.append(

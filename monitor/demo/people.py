@@ -39,6 +39,7 @@ class DemoPeople:
             "received_at": item.at.isoformat(),
             "channel": "电话",
             "category": h.get("category", ""),
+            "handler_unit": h.get("handler_unit", ""),
             "urgency": h.get("urgency", "一般"),
             "title": item.title,
             "content": item.text,

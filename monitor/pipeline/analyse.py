@@ -78,6 +78,17 @@ def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
     )
 
 
+def analysis_text(title: str, text: str, source_kind: str, extra: dict[str, Any]) -> str:
+    """What the analyser reads: title and text; for a 12345 order also the platform's own category and the
+    unit it was dispatched to (派单), which say more about the owning department than the caller's words."""
+    body = f"{title}\n{text}" if title else text
+    if source_kind == "hotline":
+        tags = [str(extra[k]) for k in ("category", "handler_unit") if extra.get(k)]
+        if tags:
+            body = f"【{'｜'.join(tags)}】{body}"
+    return body
+
+
 def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
     """A neutral placeholder, so one bad post never blocks the queue; the error is kept in `explain`."""
     return (post_id, 0.0, "neutral", "其他", 0.0, None, None, None, {}, {"error": error[:500]})
@@ -120,7 +131,7 @@ class AnalysisStage:
             extra = r["extra"] if isinstance(r["extra"], dict) else {}
             items.append(
                 AnalysisInput(
-                    text=f"{r['title']}\n{r['text']}" if r["title"] else r["text"],
+                    text=analysis_text(r["title"], r["text"], r["source_kind"], extra),
                     region_hint=r["region_hint"],
                     author_verified_type=r["author_verified_type"],
                     author_name=r["author"],

@@ -108,6 +108,10 @@ class TextAnalyzer:
                 if d.kind == "department":
                     self._departments.append(DepartmentInfo(d.id, tuple(d.topics), tuple(d.regions)))
                 keyword_rules += [KeywordRule(k, d.id, tuple(d.topics)) for k in d.keywords]
+                if d.kind == "department":
+                    # A post or 12345 order naming the bureau ("水务局能不能出来说明") points at its owner.
+                    names = dict.fromkeys(n for n in (d.name, d.short_name) if n and n not in d.keywords)
+                    keyword_rules += [KeywordRule(n, d.id, tuple(d.topics)) for n in names]
                 extra_words += [d.name, d.short_name, *d.keywords]
             policy = responders.policy
             self._criteria = criteria_from_policy(policy.casualty_criteria)

@@ -91,16 +91,19 @@ _GAP = r"[^，。；;,!！？?\d]{0,8}?"  # "3名工人当场死亡": a few word
 _DEATH = r"(?:死亡|遇难|身亡|丧生|罹难|殒命|不幸去世|抢救无效|当场死亡|溺亡|被烧死|死)"
 _INJURY = r"(?:受伤|重伤|轻伤|伤势|烧伤|烫伤|砸伤|摔伤|被刺伤|中毒|送医|入院|伤(?![心感害痛悲脑透]))"
 _MISSING = r"(?:失踪|失联|下落不明|被困)"
+# "已致11人死亡35人受伤": a count right after one verb, followed by another verb that closes the clause,
+# belongs to that second verb ("死亡3人受伤10人", where the second verb takes its own count, is fine).
+_NOT_NEXT = r"(?!(?:受伤|重伤|轻伤|伤|死亡|遇难|身亡|死|失踪|失联|被困)(?:[，。；;,!！？?、\s】)]|$))"
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"{_N}{_WHO}{_GAP}{_DEATH}"),
-    ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?(?:已|升至|增至|上升至|达到?|为|共)?{_N}{_WHO}"),
+    ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?(?:已|升至|增至|上升至|达到?|为|共)?{_N}{_WHO}{_NOT_NEXT}"),
     ("deaths", rf"{_N}死"),
     ("injured", rf"{_N}{_WHO}{_GAP}{_INJURY}"),
-    ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?(?:已|升至|增至|达到?|为|共)?{_N}{_WHO}"),
+    ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?(?:已|升至|增至|达到?|为|共)?{_N}{_WHO}{_NOT_NEXT}"),
     ("injured", rf"(?<=死){_N}伤"),
     ("injured", rf"(?:伤亡|死伤){_N}{_WHO}"),
     ("missing", rf"{_N}{_WHO}{_GAP}{_MISSING}"),
-    ("missing", rf"(?:失踪|失联)(?:人数)?(?:已|达到?|为|共)?{_N}{_WHO}"),
+    ("missing", rf"(?:失踪|失联)(?:人数)?(?:已|达到?|为|共)?{_N}{_WHO}{_NOT_NEXT}"),
 )
 _CASUALTY_HINT = re.compile(r"[死伤亡难踪联困医院]")
 _NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")

@@ -32,7 +32,8 @@ def codes(d: Decision) -> list[str]:
         (replace(ANGRY, posts=2), False, 4, None),  # below open_min_posts
         (replace(ANGRY, heat=250.0), True, 3, "open_heat"),
         (replace(ANGRY, heat=1500.0), True, 2, "open_heat"),
-        (replace(ANGRY, heat=6000.0), True, 1, "open_heat"),
+        # heat alone stops at Ⅱ: Ⅰ 特别重大 needs the objective criteria (the shipped policy has no Ⅰ heat)
+        (replace(ANGRY, heat=60000.0), True, 2, "open_heat"),
         (replace(QUIET, posts=4, negative_share=0.7, bursting=True), True, 3, "open_burst"),
         (replace(QUIET, posts=2, hazards=("爆炸",), negative_share=0.8), True, 3, "open_hazard"),
         (
@@ -71,7 +72,7 @@ def test_grade_table(
 def test_casualty_grade_can_only_raise(responders: Responders) -> None:
     hot = replace(ANGRY, heat=6000.0, deaths=1)
     d = grade(responders, hot)
-    assert d.grade == 1 and "casualties" not in codes(d)
+    assert d.grade == 2 and "casualties" not in codes(d)
     d = grade(responders, replace(ANGRY, heat=250.0, deaths=10))
     assert d.grade == 2 and codes(d)[-1] == "casualties"
 
