@@ -67,6 +67,7 @@ def main() -> int:
         "incidents_by_grade": summary["incidents_by_grade"],
         "legal_clock_outcomes": summary["legal_clock_outcomes"],
         "engine_ticks": summary["engine_ticks"],
+        "settled_by_replay": summary.get("settled_by_replay"),
     }
     print(json.dumps(result, ensure_ascii=False))
     return 0

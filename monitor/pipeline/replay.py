@@ -13,6 +13,7 @@ import asyncpg
 
 from monitor.clock import Clock, FakeClock
 from monitor.config.responders import Responders
+from monitor.engine.actions import record_action
 from monitor.engine.tick import Engine
 from monitor.incidents.lifecycle import engine_hooks
 from monitor.pipeline.analyse import AnalysisStage, Analyzer
@@ -71,6 +72,16 @@ _UNDECIDED = "satisfied_at IS NULL AND breached_at IS NULL AND closed_at IS NULL
 # pass through an escalation chain. Settled clocks and repeated pages don't count: they are processed at
 # the next tick anyway, and ticking for each would dominate a long replay.
 _NEXT_CLOCK = f"SELECT min(next_fire_at) FROM clocks WHERE next_fire_at > $1 AND {_UNDECIDED}"
+# Incidents whose every legal clock was decided long enough ago: nobody will act on them in a backtest.
+_SETTLED = f"""
+SELECT i.id FROM incidents i
+WHERE i.state NOT IN ('resolved', 'reviewed')
+  AND EXISTS (SELECT 1 FROM clocks c WHERE c.incident_id = i.id AND c.legal)
+  AND NOT EXISTS (SELECT 1 FROM clocks c WHERE c.incident_id = i.id AND c.legal AND {_UNDECIDED})
+  AND (SELECT max(coalesce(c.breached_at, c.satisfied_at, c.closed_at)) FROM clocks c
+       WHERE c.incident_id = i.id AND c.legal) < $1
+ORDER BY i.id"""
+SETTLED_REASON = "回放：法定时限均已判定，停止跟踪（无人处置的回放不再重复提醒）"
 _NEXT_DECISION = f"""
 SELECT min(t) FROM (
     SELECT min(next_fire_at) AS t FROM clocks WHERE next_fire_at > $1 AND {_UNDECIDED}
@@ -91,6 +102,9 @@ class ReplayOptions:
     batch: int = 2000
     chunk: int = 10_000  # posts ingested and analysed at a time
     follow_chains: bool = False  # also tick at each escalation step (pages then carry their exact times)
+    settle: timedelta = timedelta(
+        hours=48
+    )  # resolve an incident this long after its last legal clock decided
     min_engine_gap: timedelta = timedelta(minutes=1)
 
 
@@ -103,6 +117,7 @@ class ReplayRun:
     posts: int
     steps: int = 0
     engine_ticks: int = 0
+    settled: int = 0
     seconds: dict[str, float] = field(
         default_factory=lambda: {"insert": 0.0, "analyse": 0.0, "group": 0.0, "engine": 0.0}
     )
@@ -217,7 +232,21 @@ class Replay:
         await self.engine.tick(at)
         self._engine_floor = at  # anything still due at or before `at` was processed (late) or is stuck
         run.engine_ticks += 1
+        run.settled += await self._settle(at)
         run.seconds["engine"] += self.stopwatch.monotonic() - started
+
+    async def _settle(self, now: datetime) -> int:
+        """Resolve incidents whose legal clocks were all decided `settle` ago, so pages stop repeating.
+
+        Nobody acts in a backtest: without this every incident would re-page at every later tick and a
+        multi-year archive would spend its time on reminders nobody reads. The clocks' outcomes are kept.
+        """
+        ids = [r["id"] for r in await self.pool.fetch(_SETTLED, now - self.options.settle)]
+        for incident_id in ids:
+            async with self.pool.acquire() as conn, conn.transaction():
+                evidence = {"reason": SETTLED_REASON}
+                await record_action(conn, incident_id, "resolve", "replay", now, evidence)
+        return len(ids)
 
     async def _pump(self, posts: list[ArchivePost], seen: list[datetime], run: ReplayRun) -> None:
         """Ingest and analyse chunk after chunk, ahead of grouping (analysis may run in another process)."""
@@ -260,6 +289,8 @@ class Replay:
         try:
             await self._loop(posts, seen, run, pump)
             await pump
+            if self.engine is not None:
+                run.settled += await self._settle(run.ended_at)
         finally:
             if not pump.done():
                 pump.cancel()

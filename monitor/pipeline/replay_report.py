@@ -158,6 +158,7 @@ async def build_report(
         "simulated_to": _iso(run.ended_at),
         "steps": run.steps,
         "engine_ticks": run.engine_ticks,
+        "settled_by_replay": run.settled,
         "events": events["n"],
         "events_with_several_posts": events["multi"],
         "largest_event_posts": events["biggest"],

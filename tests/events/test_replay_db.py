@@ -62,3 +62,18 @@ async def test_replay_reports_incidents_members_grades_routes_and_clocks(
     assert order["kind"] == "hotline" and order["hotline_order_no"] == "h1"
     assert any(c["kind"] == "hotline" and c["outcome"] == "breached" for c in order["clocks"])
     assert summary["legal_clock_outcomes"]["breached"] >= 4
+
+
+async def test_settled_incidents_are_resolved_by_the_replay_keeping_their_outcomes(
+    pool: asyncpg.Pool, responders: Responders
+) -> None:
+    posts, _ = read_archive(ARCHIVE[:4])
+    options = ReplayOptions(drain=timedelta(hours=60), settle=timedelta(hours=1), batch=50)
+    run = await Replay(pool, responders, RuleAnalyzer(responders), options, FakeClock()).run(posts)
+    report = await build_report(pool, run, [], None, 1.0)
+    (blast,) = report["incidents"]
+    assert run.settled == 1 and report["summary"]["settled_by_replay"] == 1
+    assert blast["state"] == "resolved"
+    assert [c["outcome"] for c in blast["clocks"] if c["legal"]] == ["breached"]
+    reason = await pool.fetchval("SELECT resolved_reason FROM incidents")
+    assert reason.startswith("回放")
