@@ -94,7 +94,8 @@ def test_demo_database_holds_the_outcome(demo_run: tuple[list[str], Path]) -> No
                 water = await conn.fetch("SELECT id FROM incidents WHERE lead_department = 'shuiwu'")
                 assert len(water) == 1, "12345 orders and Weibo posts about the water should be one incident"
                 acked = await conn.fetchval(
-                    "SELECT count(*) FROM timeline WHERE kind = 'ack' AND detail->>'via' = 'one_click_link'"
+                    "SELECT count(*) FROM timeline"
+                    " WHERE kind = 'ack' AND detail->'evidence'->>'via' = 'one_click_link'"
                 )
                 assert acked >= 1
                 breached = await conn.fetchval(
