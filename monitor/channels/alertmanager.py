@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import aiohttp
-
 from monitor.channels.base import Destination, Notice, permanent
-from monitor.channels.http import json_bytes, post
+from monitor.channels.http import HttpChannel, json_bytes, post
 from monitor.channels.markdown import plain_text
 from monitor.channels.text import clock_text, plain
-from monitor.clock import Clock
 
 MAX_BYTES = 512 * 1024
 RESOLVE_AFTER = timedelta(hours=24)
@@ -51,16 +48,11 @@ def alert(notice: Notice, now_iso: str, ends_iso: str) -> dict[str, object]:
     return out
 
 
-class AlertmanagerChannel:
+class AlertmanagerChannel(HttpChannel):
     """The destination URL is Alertmanager's base (…:9093); 5xx retries, 400 is permanent."""
 
     kind = "alertmanager"
     max_bytes = MAX_BYTES
-
-    def __init__(self, session: aiohttp.ClientSession, clock: Clock, timeout: float = 10.0) -> None:
-        self.session = session
-        self.clock = clock
-        self.timeout = timeout
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         base = dest.base_url or dest.url

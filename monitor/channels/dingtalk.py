@@ -7,13 +7,10 @@ import hashlib
 import hmac
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
-import aiohttp
-
 from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, permanent
-from monitor.channels.http import json_bytes, post, vendor_error
+from monitor.channels.http import HttpChannel, json_bytes, post, vendor_error
 from monitor.channels.markdown import markdown
 from monitor.channels.text import fit
-from monitor.clock import Clock
 
 MAX_BYTES = 20000
 # errcode → (retryable, kind). 130101: more than 20 messages a minute; 310000: keyword/sign/IP check failed.
@@ -76,16 +73,11 @@ def payloads(notice: Notice) -> list[dict[str, object]]:
     return out
 
 
-class DingTalkChannel:
+class DingTalkChannel(HttpChannel):
     """POSTs to the robot webhook; `errcode != 0` is a failure even with HTTP 200."""
 
     kind = "dingtalk"
     max_bytes = MAX_BYTES
-
-    def __init__(self, session: aiohttp.ClientSession, clock: Clock, timeout: float = 10.0) -> None:
-        self.session = session
-        self.clock = clock
-        self.timeout = timeout
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:

@@ -6,14 +6,11 @@ import base64
 import hashlib
 import hmac
 
-import aiohttp
-
 from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, permanent
 from monitor.channels.dingtalk import rebase
-from monitor.channels.http import json_bytes, post, vendor_error
+from monitor.channels.http import HttpChannel, json_bytes, post, vendor_error
 from monitor.channels.markdown import body_lines, heading
 from monitor.channels.text import fit
-from monitor.clock import Clock
 
 MAX_BYTES = 29000  # the vendor rejects cards over 30 KB (19036)
 # code → (retryable, kind). 19021: sign match fail or timestamp not within one hour.
@@ -71,16 +68,11 @@ def payloads(notice: Notice) -> list[dict[str, object]]:
     return out
 
 
-class FeishuChannel:
+class FeishuChannel(HttpChannel):
     """POSTs to `…/open-apis/bot/v2/hook/<token>`; `code != 0` (or StatusCode) is a failure."""
 
     kind = "feishu"
     max_bytes = MAX_BYTES
-
-    def __init__(self, session: aiohttp.ClientSession, clock: Clock, timeout: float = 10.0) -> None:
-        self.session = session
-        self.clock = clock
-        self.timeout = timeout
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:

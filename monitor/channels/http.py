@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from monitor.channels.base import ChannelError, ErrorKind, permanent, throttled, transient
+from monitor.clock import Clock
 
 DEFAULT_TIMEOUT = 10.0
 _RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
@@ -108,3 +109,12 @@ def vendor_error(
     if retryable:
         return transient(reason)
     return ChannelError(reason, retryable=False, kind=kind)
+
+
+class HttpChannel:
+    """What every HTTP-posting channel holds: the shared client session, the clock and the request timeout."""
+
+    def __init__(self, session: aiohttp.ClientSession, clock: Clock, timeout: float = 10.0) -> None:
+        self.session = session
+        self.clock = clock
+        self.timeout = timeout

@@ -13,21 +13,10 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from monitor.config.responders import Responders
 from monitor.reports.build import incident_report, period_report
+from tests.browser import ARGS, CHROMIUM
 from tests.reports.seed import INCIDENTS, NOW, T0, expected_outcomes, seed
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 DAY_START = datetime.fromisoformat("2026-05-31T16:00+00:00")  # 2026-06-01 00:00 in Asia/Shanghai
 DAY_END = datetime.fromisoformat("2026-06-01T16:00+00:00")
