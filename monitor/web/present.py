@@ -122,14 +122,17 @@ def incident_json(r: Responders, row: IncidentRow, clocks: list[ClockView], now:
     }
 
 
+_REASON_TEXT_KEYS = ("message", "text", "reason", "why", "detail")
+
+
 def reasons(value: Any) -> list[str]:
-    """grade_reasons / route_reasons are lists of strings or of {"reason"/"text": …} objects."""
+    """grade_reasons / route_reasons: strings, or objects whose "message" (or "text", …) is for people."""
     out: list[str] = []
     for item in value if isinstance(value, list) else []:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, dict):
-            text = item.get("text") or item.get("reason") or item.get("why") or item.get("detail")
+            text = next((item[k] for k in _REASON_TEXT_KEYS if item.get(k)), None)
             out.append(str(text) if text else ", ".join(f"{k}={v}" for k, v in item.items()))
         else:
             out.append(str(item))
