@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from monitor.config.errors import ConfigError
+from monitor.config.errors import ConfigError, print_problems
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.demo.runner import DemoOptions, run_demo
 from monitor.settings import parse_listen
@@ -54,10 +54,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_demo(opts))
     except ConfigError as err:
-        print("yuqing demo: configuration has problems:", file=sys.stderr)
-        for p in err.problems:
-            print(f"  {p}", file=sys.stderr)
-        return 1
+        return print_problems("yuqing demo", err, sys.stderr)
     except (EmbeddedPostgresError, OSError) as err:
         print(f"yuqing demo: {err}", file=sys.stderr)
         return 1

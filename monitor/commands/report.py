@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock, SystemClock
-from monitor.config.errors import ConfigError
+from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.db.provision import database
@@ -50,10 +50,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         text = asyncio.run(produce(args, settings, SystemClock()))
     except ConfigError as err:
-        print("yuqing report: configuration has problems:", file=sys.stderr)
-        for p in err.problems:
-            print(f"  {p}", file=sys.stderr)
-        return 1
+        return print_problems("yuqing report", err, sys.stderr)
     except EmbeddedPostgresError as err:
         print(f"yuqing report: {err}", file=sys.stderr)
         return 1

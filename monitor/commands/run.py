@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.app import run_service
-from monitor.config.errors import ConfigError
+from monitor.config.errors import ConfigError, print_problems
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.settings import Settings, parse_listen
 
@@ -39,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_service(settings))
     except ConfigError as err:
-        print("yuqing run: configuration has problems; not starting:", file=sys.stderr)
-        for p in err.problems:
-            print(f"  {p}", file=sys.stderr)
-        return 1
+        return print_problems("yuqing run", err, sys.stderr, "not starting")
     except EmbeddedPostgresError as err:
         print(f"yuqing run: {err}", file=sys.stderr)
         return 1

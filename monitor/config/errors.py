@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -67,3 +68,12 @@ def problems_from_validation(
             )
         problems.append(ConfigProblem(file, format_loc(loc, root), msg))
     return problems
+
+
+def print_problems(command: str, err: ConfigError, stream: TextIO, consequence: str = "") -> int:
+    """The CLI's answer to a bad configuration: every problem on its own line; returns exit status 1."""
+    tail = f"; {consequence}" if consequence else ""
+    print(f"{command}: configuration has problems{tail}:", file=stream)
+    for problem in err.problems:
+        print(f"  {problem}", file=stream)
+    return 1
