@@ -36,15 +36,15 @@ def test_corpus_has_every_channel_and_the_scenario() -> None:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]:
-    """One accelerated demo run (600×: the 5 h clock takes 30 s), its terminal output and data dir."""
+    """One accelerated demo run (300×: the 5 h clock takes 60 s), its terminal output and data dir."""
     data_dir = tmp_path_factory.mktemp("demo")
     lines: list[str] = []
     opts = DemoOptions(
-        speed=600.0,
+        speed=300.0,
         listen=("127.0.0.1", _free_port()),
         responders=ROOT / "responders",
         data_dir=data_dir / "d",
-        minutes=1.1,
+        minutes=2.0,
         out=lines.append,
         start=datetime(2026, 6, 2, 1, 0, tzinfo=UTC),  # 09:00 in Shanghai, a Tuesday
     )
