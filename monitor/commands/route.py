@@ -58,6 +58,7 @@ def render(result: dict[str, Any], r: Responders) -> str:
         f"分级：{g['label']}（{g['colour']}）· "
         + ("达到立案条件" if g["opens_incident"] else "单条未达立案条件"),
         *[f"  - {x['message']}" for x in g["reasons"]],
+        *[f"  - {x['message']}" for x in g.get("held", [])],
         f"路由：主办 {rt['lead_name']}（{rt['lead']}）· 属地 {rt['region']}",
         *[
             f"  {_ROLES.get(d['role'], d['role'])} {d['name']}（{d['id']}）"

@@ -118,6 +118,8 @@ class GradingPolicy(BaseModel):
     hazard_open_min_posts: int = 2
     open_on_casualties: bool = True
     casualty_open_min_posts: int = 2  # or one post by a government or media account
+    # open only events about this city: a place in the region tree, a source with a region, or 12345
+    require_local_region: bool = True
 
 
 class Policy(BaseModel):

@@ -142,3 +142,44 @@ async def on_grade_changed(
         revision = row["revision"] + 1 if row is not None else 0
         decision = start(chain_of(policy, department), now, revision=revision)
         await apply_escalation(conn, incident_id, department, decision, now, due=now)
+
+
+async def on_order_merged(
+    conn: asyncpg.Connection, incident_id: int, clock: Mapping[str, Any], order_no: str, now: datetime
+) -> None:
+    """并单: the order's own limit becomes the incident's 12345 clock, or tightens a later-due one."""
+    inc = await _incident(conn, incident_id)
+    policy = inc["policy"]
+    spec = clock_specs({"clocks": [clock]})[0]
+    due = due_time(spec, now, None)
+    ladder = len(ladder_of(policy))
+    fire = next_fire(ClockState(now, due, spec.warn_at, 0, 0, ladder), rung_s(policy), repeat_s(policy))
+    row = {"kind": spec.kind, "label": spec.label, "legal": spec.legal, "due_at": due.isoformat()}
+    if await store.insert_clock(conn, incident_id, spec, now, due, fire):
+        detail = {
+            "reason": "order_merged",
+            "order_no": order_no,
+            "clocks": [row | {"started_at": now.isoformat()}],
+        }
+        await store.timeline(conn, incident_id, now, "system", "clocks_started", detail)
+        return
+    running = await conn.fetchrow(
+        """SELECT * FROM clocks WHERE incident_id = $1 AND kind = $2 AND satisfied_at IS NULL
+           AND closed_at IS NULL AND breached_at IS NULL FOR UPDATE""",
+        incident_id,
+        spec.kind,
+    )
+    if running is None or running["due_at"] <= due:
+        return  # the running clock already ends first (or was answered): one reply answers merged orders
+    state = ClockState(
+        running["started_at"], due, tuple(running["warn_at"]), running["warnings_fired"], 0, ladder
+    )
+    await conn.execute(
+        "UPDATE clocks SET due_at = $2, label = $3, next_fire_at = $4 WHERE id = $1",
+        running["id"],
+        due,
+        spec.label,
+        next_fire(state, rung_s(policy), repeat_s(policy)),
+    )
+    detail = {"order_no": order_no, "from_due_at": running["due_at"].isoformat()}
+    await store.timeline(conn, incident_id, now, "system", "clock_tightened", detail | {"clock": row})

@@ -14,6 +14,8 @@ _WEIBO_WRAP = re.compile(r"\{%|%\}")
 _REPOST_MARK = re.compile(r"//\s*@[^:：\s]{1,30}\s*[:：]")
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 _TAIL_NOISE = re.compile(r"(收起全文d?|展开全文c?|网页链接|的微博视频|\?)\s*$")
+# Weibo fills an empty repost comment with 转发微博: it says nothing about which happening it is about
+_DEFAULT_REPOST = re.compile(r"^(转发微博|轉發微博|转发|轉發|repost)[\W_]*$")
 
 MASK64 = (1 << 64) - 1
 
@@ -26,7 +28,8 @@ def normalise(text: str) -> str:
     t = _MENTION.sub(" ", t)
     t = _EMOTICON.sub(" ", t)
     t = _WEIBO_WRAP.sub(" ", t)
-    return _TAIL_NOISE.sub("", t.strip())
+    t = _TAIL_NOISE.sub("", t.strip())
+    return "" if _DEFAULT_REPOST.match(t) else t
 
 
 def terms(text: str) -> Counter[str]:

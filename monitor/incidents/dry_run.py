@@ -52,7 +52,8 @@ def dry_run(
     params = BurstParams()
     event = new_event(0, post, params)
     absorb(event, post, post_heat(0, 0, 0, verified_type, None, channel), params)
-    decision = grade_event(signals_from_event(event, 0.0), r.policy.grading, r.policy.casualty_criteria)
+    signals = signals_from_event(event, 0.0, r.regions)
+    decision = grade_event(signals, r.policy.grading, r.policy.casualty_criteria)
     hotline = hotline_open_reasons(text, hotline_urgency, r.policy.hotline) if hotline_urgency else []
     kind = "hotline" if hotline_urgency else "opinion"
     rt = route(r, route_request(event, decision.grade))
@@ -83,6 +84,7 @@ def dry_run(
             "colour": GRADE_COLOURS[decision.grade],
             "opens_incident": decision.opens or bool(hotline),
             "reasons": [x.as_json() for x in hotline] + decision.reasons_json(),
+            "held": [x.as_json() for x in decision.held],
             "note": "one post on its own: volume, heat and burst grow as more posts join the event",
         },
         "route": {

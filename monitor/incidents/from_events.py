@@ -124,13 +124,14 @@ async def _open(
     row = await store.get_incident(conn, incident_id)
     assert row is not None
     for p in await _special_members(conn, e.id):
-        await _member_extras(conn, r, row, p, at, out, skip_order=order.order_no if order else None)
+        await _member_extras(conn, r, hooks, row, p, at, out, skip_order=order.order_no if order else None)
     return row
 
 
 async def _member_extras(
     conn: asyncpg.Connection,
     r: Responders,
+    hooks: EngineHooks,
     inc: store.IncidentRow,
     p: PostIn,
     now: datetime,
@@ -139,7 +140,7 @@ async def _member_extras(
 ) -> None:
     if p.hotline_order_no and p.hotline_order_no != skip_order:
         order = Order(p.hotline_order_no, p.hotline_urgency, p.post_id)
-        out.merged_orders += await merge_order(conn, inc.id, order, p.text[:200], now)
+        out.merged_orders += await merge_order(conn, r, hooks, inc.id, order, p.text[:200], now)
     if is_candidate_evidence(r, p, inc.region):
         await store.append(conn, inc.id, "candidate_evidence", evidence_detail(p), now)
         out.evidence += 1
@@ -188,7 +189,7 @@ async def apply_events(
         p = posts[j.post_id]
         at = _ts(seen_at(p, t_now))
         joined_rows.append((inc.id, "post_joined", _join_detail(p, j), at))
-        await _member_extras(conn, r, inc, p, at, out)
+        await _member_extras(conn, r, hooks, inc, p, at, out)
     await store.append_many(conn, joined_rows)
     out.joined += len(joined_rows)
     return out

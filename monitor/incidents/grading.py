@@ -27,6 +27,7 @@ class Signals:
     casualty_grade: int | None = None  # the analyser's own reading of the criteria table
     hazards: tuple[str, ...] = ()
     urgent: bool = False
+    local: bool = True  # a place in the city's region tree, a source with a region, or a 12345 order
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Decision:
     grade: int
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     open_reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    held: tuple[Reason, ...] = field(default_factory=tuple)  # why an event that qualifies stays an event
 
     def reasons_json(self) -> list[dict[str, Any]]:
         return [r.as_json() for r in (*self.open_reasons, *self.reasons)]
@@ -134,6 +136,9 @@ def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriteri
         reasons.append(Reason("base", f"未达更高分级条件 → {GRADE_LABELS[4]}", 4))
     casualties = by_counts is not None or s.casualty_grade is not None or s.deaths + s.injured + s.missing > 0
     open_reasons = _opening(s, p, corroborated, casualties)
+    if open_reasons and p.require_local_region and not s.local:
+        held = Reason("not_local", "未提及本市辖区地名，也非本地信息源：作为事件留存，不立案")
+        return Decision(False, grade, tuple(reasons), (), (held,))
     return Decision(bool(open_reasons), grade, tuple(reasons), tuple(open_reasons))
 
 

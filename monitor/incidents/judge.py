@@ -31,7 +31,7 @@ def seen_at(post: PostIn, now: float) -> float:
 
 def judge(r: Responders, e: EventState, post: PostIn, at: float) -> Transition | None:
     """Grade the event as it stands after `post`; report an opening or an upgrade (never a downgrade)."""
-    d = grade_event(signals_from_event(e, at), r.policy.grading, r.policy.casualty_criteria)
+    d = grade_event(signals_from_event(e, at, r.regions), r.policy.grading, r.policy.casualty_criteria)
     if e.incident_id is None and not e.opening:
         hot: tuple[Reason, ...] = ()
         if post.hotline_order_no:

@@ -12,13 +12,15 @@ import asyncpg
 from monitor.config.responders import Responders
 from monitor.incidents import store
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
-from monitor.incidents.policy_snapshot import freeze_policy
+from monitor.incidents.policy_snapshot import freeze_policy, hotline_limits, order_clock
 from monitor.incidents.routing import Route, RouteRequest, route
 
 Opened = Callable[[asyncpg.Connection, int, datetime], Awaitable[None]]
 GradeChanged = Callable[[asyncpg.Connection, int, int, int, datetime], Awaitable[None]]
 # (conn, incident, new lead, actor, reason, now, responders) → timeline row id
 Reassign = Callable[[asyncpg.Connection, int, str, str, str, datetime, Responders], Awaitable[int | None]]
+# (conn, incident, clock spec from the frozen policy, order number, now)
+OrderMerged = Callable[[asyncpg.Connection, int, dict[str, Any], str, datetime], Awaitable[None]]
 CLOSED_STATES = ("resolved", "reviewed")
 
 
@@ -29,6 +31,7 @@ class EngineHooks:
     opened: Opened
     grade_changed: GradeChanged
     reassign: Reassign
+    order_merged: OrderMerged | None = None  # None: merged orders start no clock (tests without the engine)
 
 
 def engine_hooks() -> EngineHooks:
@@ -48,7 +51,9 @@ def engine_hooks() -> EngineHooks:
         result = await engine.record_action(conn, incident_id, "reassign", actor, now, evidence, responders=r)
         return result.timeline_id
 
-    return EngineHooks(engine.on_incident_opened, engine.on_grade_changed, reassign_action)
+    return EngineHooks(
+        engine.on_incident_opened, engine.on_grade_changed, reassign_action, engine.on_order_merged
+    )
 
 
 @dataclass(frozen=True)
@@ -200,9 +205,16 @@ async def upgrade_incident(
 
 
 async def merge_order(
-    conn: asyncpg.Connection, incident_id: int, order: Order, excerpt: str, now: datetime
+    conn: asyncpg.Connection,
+    r: Responders,
+    hooks: EngineHooks,
+    incident_id: int,
+    order: Order,
+    excerpt: str,
+    now: datetime,
 ) -> bool:
-    """并单: a further 12345 order on the same matter joins the incident (once per order number)."""
+    """并单: a further 12345 order on the same matter joins the incident (once per order number) and
+    brings its own time limit, taken from the incident's frozen policy."""
     if not await store.record_order(
         conn, order.order_no, incident_id, order.post_id, order.urgency, "merged", now
     ):
@@ -214,6 +226,13 @@ async def merge_order(
         "excerpt": excerpt,
     }
     await store.append(conn, incident_id, "merged", detail, now)
+    inc = await conn.fetchrow("SELECT policy, state FROM incidents WHERE id = $1", incident_id)
+    if hooks.order_merged is not None and inc is not None and inc["state"] not in CLOSED_STATES:
+        # incidents frozen before limits were part of the snapshot fall back to the current limits
+        limits = (inc["policy"] or {}).get("hotline") or hotline_limits(r.policy.hotline)
+        clock = order_clock(limits, order.urgency)
+        if clock is not None:
+            await hooks.order_merged(conn, incident_id, clock, order.order_no, now)
     return True
 
 

@@ -12,6 +12,7 @@ Shape (version 1):
   "internal_targets": {"ack": {"within_s": 900.0, "working_hours": false}},
   "calendar": {"workday_start": "08:30", "workday_end": "17:30", "holidays": [...], "makeup_workdays": [...]},
   "repeat_interval_s": 3600.0,
+  "hotline": {"limits": {"紧急": 7200.0, "一般": 604800.0, …}, "default_urgency": "一般"},
   "lead": "yingji",
   "departments": [{"id": "yingji", "role": "lead"}, {"id": "zhengfuban", "role": "coordinator"}, …],
   "chains": {"yingji": [{"notify": ["person:yingji.duty", "channel:yingji/group"], "ack_timeout_s": 600.0,
@@ -23,9 +24,11 @@ Shape (version 1):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from monitor.config.departments import Department, EscalationStep
+from monitor.config.policy import HotlinePolicy
 from monitor.config.responders import Responders
 from monitor.incidents.grades import GRADE_NAMES
 
@@ -73,6 +76,29 @@ def _breach_ladder(r: Responders, lead: Department) -> list[list[str]]:
     return [step for step in ladder if step]
 
 
+def hotline_limits(hotline: HotlinePolicy) -> dict[str, Any]:
+    """The 12345 limits as frozen on every incident: a merged order (并单) later starts its own clock."""
+    return {
+        "limits": {urgency: d.total_seconds() for urgency, d in hotline.limits.items()},
+        "default_urgency": hotline.default_urgency,
+    }
+
+
+def order_clock(hotline: Mapping[str, Any], urgency: str | None) -> dict[str, Any] | None:
+    """The clock a 12345 order's urgency starts under frozen `hotline` limits (unknown → the default)."""
+    limits = hotline.get("limits") or {}
+    level = urgency if urgency in limits else hotline.get("default_urgency")
+    within = limits.get(level)
+    if within is None:
+        return None
+    return {
+        "kind": "hotline",
+        "within_s": float(within),
+        "warn_at": [0.5, 0.8],
+        "label": f"12345 {level}时限",
+    }
+
+
 def freeze_policy(
     r: Responders,
     *,
@@ -94,20 +120,11 @@ def freeze_policy(
         }
         for rule in policy.clocks.for_grade(grade_name)
     ]
+    hotline = hotline_limits(policy.hotline)
     if kind == "hotline":
-        urgency = (
-            hotline_urgency if hotline_urgency in policy.hotline.limits else policy.hotline.default_urgency
-        )
-        limit = policy.hotline.limits.get(urgency)
-        if limit is not None:
-            clocks.append(
-                {
-                    "kind": "hotline",
-                    "within_s": limit.total_seconds(),
-                    "warn_at": [0.5, 0.8],
-                    "label": f"12345 {urgency}时限",
-                }
-            )
+        order = order_clock(hotline, hotline_urgency)
+        if order is not None:
+            clocks.append(order)
     chains = {
         dept_id: _chain(r.departments[dept_id], r.departments[dept_id].escalation.for_grade(grade_name))
         for dept_id, role in departments
@@ -132,6 +149,7 @@ def freeze_policy(
             "makeup_workdays": [d.isoformat() for d in cal.makeup_workdays],
         },
         "repeat_interval_s": policy.repeat_interval.total_seconds(),
+        "hotline": hotline,
         "lead": lead,
         "departments": [{"id": d, "role": role} for d, role in departments],
         "chains": chains,

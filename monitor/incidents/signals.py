@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from monitor.events.heat import heat_score
 from monitor.events.model import EventState
 from monitor.incidents.grading import Signals
@@ -15,7 +17,14 @@ def event_heat(e: EventState, t: float) -> float:
     return heat_score(e.heat.at_time(max(t, e.heat.at or t)), e.negative_share)
 
 
-def signals_from_event(e: EventState, t: float) -> Signals:
+def is_local(e: EventState, regions: Container[str]) -> bool:
+    """The event concerns this city: a post names a place in its region tree (or came from a source
+    configured with one), or a 12345 order, the city's own hotline, is among its posts."""
+    return "hotline" in e.channels or any(x in regions for x in e.regions)
+
+
+def signals_from_event(e: EventState, t: float, regions: Container[str] | None = None) -> Signals:
+    """Grading's view of the event at `t`; `regions` is the city's region tree (None: count it local)."""
     return Signals(
         posts=e.post_count,
         heat=event_heat(e, t),
@@ -30,6 +39,7 @@ def signals_from_event(e: EventState, t: float) -> Signals:
         casualty_grade=e.casualty_grade,
         hazards=tuple(e.hazards),
         urgent=e.urgent,
+        local=True if regions is None else is_local(e, regions),
     )
 
 

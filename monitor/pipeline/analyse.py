@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,6 +90,25 @@ def analysis_text(title: str, text: str, source_kind: str, extra: dict[str, Any]
     return body
 
 
+def with_fallback_region(
+    row: tuple[Any, ...], hint: str | None, source_region: str | None, known: Container[str]
+) -> tuple[Any, ...]:
+    """属地 when the analyser found none (the text names no place, the hint resolved to none): the post's
+    hint if it is a region id (12345 region codes resolve to one at intake), else the source's configured
+    region (checked against the region tree when sources.yaml loads)."""
+    if row[6] is not None:
+        return row
+    if hint and hint in known:
+        region, why = hint, f"post region hint {hint!r}"
+    elif source_region:
+        region, why = source_region, f"source configured with region {source_region!r}"
+    else:
+        return row
+    explain = dict(row[9]) if isinstance(row[9], dict) else {}
+    explain["region_fallback"] = f"text names no place → {why}"
+    return (*row[:6], region, *row[7:9], explain)
+
+
 def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
     """A neutral placeholder, so one bad post never blocks the queue; the error is kept in `explain`."""
     return (post_id, 0.0, "neutral", "其他", 0.0, None, None, None, {}, {"error": error[:500]})
@@ -105,12 +125,14 @@ class AnalysisStage:
         *,
         batch_size: int = 500,
         metrics: Metrics | None = None,
+        regions: Container[str] = (),
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.analyzer = analyzer
         self.batch_size = batch_size
         self.metrics = metrics
+        self.regions = regions  # the region tree's ids: which post hints are already a region
 
     def _one(self, post_id: int, item: AnalysisInput) -> tuple[Any, ...]:
         try:
@@ -126,6 +148,13 @@ class AnalysisStage:
             return failed_row(post_id, f"{type(exc).__name__}: {exc}")
 
     def _analyse(self, rows: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
+        results = self._analyse_texts(rows)
+        return [
+            with_fallback_region(res, r["region_hint"], r["source_region"], self.regions)
+            for r, res in zip(rows, results, strict=True)
+        ]
+
+    def _analyse_texts(self, rows: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
         items = []
         for r in rows:
             extra = r["extra"] if isinstance(r["extra"], dict) else {}
@@ -153,8 +182,10 @@ class AnalysisStage:
         started = self.clock.monotonic()
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                """SELECT id, title, text, region_hint, author, author_verified_type, source_kind, extra
-                   FROM posts WHERE analysed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                """SELECT p.id, p.title, p.text, p.region_hint, p.author, p.author_verified_type,
+                          p.source_kind, p.extra, s.region AS source_region
+                   FROM posts p LEFT JOIN sources s ON s.id = p.source_id
+                   WHERE p.analysed_at IS NULL ORDER BY p.id LIMIT $1 FOR UPDATE OF p SKIP LOCKED""",
                 self.batch_size,
             )
             if not rows:

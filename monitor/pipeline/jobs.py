@@ -19,7 +19,9 @@ GROUP_INTERVAL_S = 1.0
 def pipeline_jobs(services: Services) -> list[Job]:
     """Analyse new posts, then group analysed ones into events and incidents; both drain while busy."""
     s = services
-    analyse = AnalysisStage(s.pool, s.clock, LazyAnalyzer(s.responders), metrics=s.metrics)
+    analyse = AnalysisStage(
+        s.pool, s.clock, LazyAnalyzer(s.responders), metrics=s.metrics, regions=s.responders.regions
+    )
     group = GroupingStage(s.pool, s.clock, s.responders, metrics=s.metrics)
     return [
         Job("analyse", analyse.run_once, interval=ANALYSE_INTERVAL_S, busy_interval=0.0),

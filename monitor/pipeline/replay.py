@@ -206,7 +206,9 @@ class Replay:
         self.options = options
         self.stopwatch = stopwatch
         self.clock = FakeClock()
-        self.analyse = AnalysisStage(pool, self.clock, analyzer, batch_size=options.batch)
+        self.analyse = AnalysisStage(
+            pool, self.clock, analyzer, batch_size=options.batch, regions=responders.regions
+        )
         self.group = GroupingStage(
             pool,
             self.clock,

@@ -17,6 +17,7 @@ KIND_LABELS: dict[str, str] = {
     "post_joined": "新增帖文",
     "merged": "并单",
     "clocks_started": "法定时限开始计时",
+    "clock_tightened": "并单工单时限更紧，时限提前",
     "escalation": "呼叫责任人",
     "clock_warning": "时限预警",
     "clock_breach": "时限超时",

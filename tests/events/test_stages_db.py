@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
@@ -12,7 +13,7 @@ from monitor.clock import FakeClock
 from monitor.config.responders import Responders
 from monitor.pipeline.analyse import AnalysisStage
 from monitor.pipeline.group import GroupingStage
-from tests.events.fakes import BatchRuleAnalyzer, RecordingHooks, RuleAnalyzer, insert_post
+from tests.events.fakes import Analysis, BatchRuleAnalyzer, RecordingHooks, RuleAnalyzer, insert_post
 
 EXPLOSION = "云江市青石县临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援"
 EXPLOSION_NEWS = "青石县临港化工园区化工厂爆炸事故：消防救援力量已赶赴现场处置，浓烟滚滚"
@@ -181,3 +182,35 @@ async def test_bursts_are_recorded_and_closed_when_the_event_goes_quiet(
     assert not await pool.fetchval("SELECT bursting FROM events WHERE id = $1", burst["event_id"])
     ended = await pool.fetchval("SELECT ended_at FROM event_bursts WHERE id = $1", burst["id"])
     assert ended == t + timedelta(seconds=5) + timedelta(minutes=75)
+
+
+class NamesOnlyAnalyzer(RuleAnalyzer):
+    """Like monitor.text: a hint resolves only when it is a place name (Weibo's 发布于 浙江 may not)."""
+
+    def analyze(self, text: str, *, region_hint: str | None = None, **kw: Any) -> Analysis:
+        hint = region_hint if region_hint and any(a == region_hint for a, _ in self.aliases) else None
+        found = super().analyze(text, region_hint=None, **kw)
+        if found.region is None and hint is not None:
+            found.region = next(rid for alias, rid in self.aliases if alias == hint)
+        return found
+
+
+async def test_the_source_region_is_the_fallback_when_the_text_names_no_place(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    quiet = "小区门口的路灯坏了一个月了，没人来修"
+    unplaced = await insert_post(pool, "r1", quiet, clock.now(), region_hint="浙江")
+    named = await insert_post(pool, "r2", "江北区" + quiet, clock.now())
+    by_name = await insert_post(pool, "r3", quiet, clock.now(), region_hint="滨江")
+    order = await insert_post(pool, "r4", quiet, clock.now(), source="hotline", region_hint="yunshan")
+    bare = await insert_post(pool, "r5", quiet, clock.now(), source="news")
+    await pool.execute("UPDATE sources SET region = 'qingshi' WHERE id IN ('weibo-kw', 'hotline')")
+    stage = AnalysisStage(pool, clock, NamesOnlyAnalyzer(responders), regions=responders.regions)
+    assert await drain(stage) == 5
+    rows = {r["post_id"]: r for r in await pool.fetch("SELECT * FROM post_analysis")}
+    assert rows[unplaced]["region"] == "qingshi"  # the hint resolved to nothing: the source's region
+    assert "source configured" in rows[unplaced]["explain"]["region_fallback"]
+    assert rows[named]["region"] == "jiangbei"  # the text decides
+    assert rows[by_name]["region"] == "binjiang" and "region_fallback" not in rows[by_name]["explain"]
+    assert rows[order]["region"] == "yunshan"  # a 12345 order's region codes beat the source's region
+    assert rows[bare]["region"] is None  # no place, no hint, no source region: 属地 stays unknown

@@ -128,3 +128,17 @@ def test_defaults_exist_without_a_grading_section() -> None:
 )
 def test_upgrade_never_downgrades(current: int, computed: int, expected: int | None) -> None:
     assert upgrade_to(current, Decision(True, computed)) == expected
+
+
+def test_an_event_about_no_local_place_is_held_when_the_policy_requires_one(responders: Responders) -> None:
+    angry = Signals(posts=5, heat=500.0, negative_share=0.9, hazards=("爆炸",), local=False)
+    strict = responders.policy.grading
+    assert strict.require_local_region  # the shipped default: a city office answers for its own city
+    held = grade_event(angry, strict, responders.policy.casualty_criteria)
+    assert not held.opens and [r.code for r in held.held] == ["not_local"] and held.grade == 3
+    loose = grade_event(
+        angry, strict.model_copy(update={"require_local_region": False}), responders.policy.casualty_criteria
+    )
+    assert loose.opens and not loose.held and loose.grade == held.grade
+    local = grade_event(replace(angry, local=True), strict, responders.policy.casualty_criteria)
+    assert local.opens

@@ -9,9 +9,11 @@ from monitor.events.aggregate import absorb, new_event
 from monitor.events.burst import BurstParams
 from monitor.events.model import EventState, PostIn
 from monitor.incidents.judge import judge, seen_at
+from monitor.incidents.routing import route
+from monitor.incidents.signals import route_request
 
 T0 = 1_780_000_000.0
-BASE = PostIn(1, "weibo-kw", "weibo", "m1", T0, "临港化工厂爆炸", negative=0.9)
+BASE = PostIn(1, "weibo-kw", "weibo", "m1", T0, "临港化工厂爆炸", negative=0.9, region="qingshi-lingang")
 
 
 def grow(e: EventState, p: PostIn) -> EventState:
@@ -63,3 +65,47 @@ def test_seen_at_is_the_fetch_time_bounded_by_publication_and_now() -> None:
     assert seen_at(replace(BASE, seen=T0 - 30), T0 + 100) == T0  # fetched "before" it was published
     assert seen_at(replace(BASE, seen=T0 + 500), T0 + 100) == T0 + 100
     assert seen_at(BASE, T0 + 100) == T0
+
+
+def _national(responders: Responders, require: bool) -> Responders:
+    grading = responders.policy.grading.model_copy(update={"require_local_region": require})
+    return replace(responders, policy=responders.policy.model_copy(update={"grading": grading}))
+
+
+NATIONAL = PostIn(
+    1, "news", "news", "n1", T0, "外省某化工厂爆炸", negative=0.9, severity={"hazards": ["爆炸"]}
+)
+
+
+def test_national_news_naming_no_local_place_stays_an_event(responders: Responders) -> None:
+    strict = _national(responders, True)
+    e = new_event(10, NATIONAL, BurstParams())
+    grow(e, NATIONAL)
+    second = replace(NATIONAL, post_id=2, channel="weibo")
+    assert judge(strict, grow(e, second), second, T0 + 60) is None
+    assert not e.opening and e.incident_id is None
+    # a later post naming a place in the city makes it the city's matter: it opens then
+    local = replace(NATIONAL, post_id=3, region="qingshi-lingang")
+    tr = judge(strict, grow(e, local), local, T0 + 120)
+    assert tr is not None and tr.kind == "open" and tr.decision.opens
+
+
+def test_a_12345_order_makes_an_event_local(responders: Responders) -> None:
+    e = new_event(11, NATIONAL, BurstParams())
+    grow(e, NATIONAL)
+    order = replace(NATIONAL, post_id=2, channel="hotline", hotline_order_no="H9", hotline_urgency="一般")
+    tr = judge(_national(responders, True), grow(e, order), order, T0 + 60)
+    assert tr is not None and tr.decision.opens
+
+
+def test_without_the_switch_national_news_opens_and_goes_to_the_duty_desk(responders: Responders) -> None:
+    loose = _national(responders, False)
+    e = new_event(12, NATIONAL, BurstParams())
+    grow(e, NATIONAL)
+    second = replace(NATIONAL, post_id=2, channel="weibo", text="某地发生爆炸")
+    tr = judge(loose, grow(e, second), second, T0 + 60)
+    assert tr is not None and tr.kind == "open" and tr.decision.opens
+    rt = route(loose, route_request(e, tr.decision.grade))
+    assert (rt.region, rt.lead) == (loose.city.id, "yingji")  # 爆炸 is 应急局's: it leads, city-wide
+    unowned = route(loose, replace(route_request(e, tr.decision.grade), hazards=(), text="某地发生的事"))
+    assert unowned.lead == loose.duty_desk.id  # unroutable: the duty desk, never dropped

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.clock import FakeClock
 from monitor.config.responders import Responders
-from monitor.incidents.lifecycle import ReassignError, engine_hooks, reassign
+from monitor.incidents.lifecycle import Order, ReassignError, engine_hooks, merge_order, reassign
 from monitor.pipeline.analyse import AnalysisStage
 from monitor.pipeline.group import GroupingStage
 from tests.events.fakes import RecordingHooks, RuleAnalyzer, insert_post
@@ -242,3 +242,73 @@ async def test_an_incident_opens_when_the_deciding_post_was_seen_not_at_batch_en
     assert await stage.run_once() == 1
     last = (await timeline(pool, inc["id"]))[-1]
     assert last["kind"] == "post_joined" and last["at"] == t0 + timedelta(minutes=20)
+
+
+async def test_a_merged_order_adds_its_own_limit_clock_to_an_online_incident(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
+    await insert_post(pool, "x1", BLAST, clock.now())
+    await insert_post(pool, "x2", BLAST_NEWS, clock.now(), source="news")
+    await step(pool, clock, stage, responders)
+    inc = await pool.fetchrow("SELECT * FROM incidents")
+    assert inc["kind"] == "opinion" and inc["policy"]["hotline"]["limits"]["紧急"] == 7200.0
+    assert await pool.fetchval("SELECT count(*) FROM clocks WHERE kind = 'hotline'") == 0
+
+    clock.advance(minutes=30)
+    merged_at = clock.now()
+    order = BLAST + "，附近居民来电反映"
+    await insert_post(
+        pool, "O1", order, merged_at, source="hotline", extra={"order_no": "O1", "urgency": "一般"}
+    )
+    await step(pool, clock, stage, responders)
+    assert await pool.fetchval("SELECT count(*) FROM incidents") == 1
+    hot = await pool.fetchrow("SELECT * FROM clocks WHERE incident_id = $1 AND kind = 'hotline'", inc["id"])
+    assert hot["legal"] and hot["started_at"] == merged_at
+    assert hot["due_at"] - merged_at == timedelta(days=7) and hot["label"] == "12345 一般时限"
+    started = [r for r in await timeline(pool, inc["id"]) if r["kind"] == "clocks_started"]
+    assert started[-1]["detail"]["reason"] == "order_merged" and started[-1]["detail"]["order_no"] == "O1"
+
+    clock.advance(minutes=10)
+    await insert_post(
+        pool,
+        "O2",
+        order + "，情况紧急",
+        clock.now(),
+        source="hotline",
+        extra={"order_no": "O2", "urgency": "紧急"},
+    )
+    await insert_post(
+        pool, "O3", order + "，再次来电", clock.now(), source="hotline", extra={"order_no": "O3"}
+    )
+    await step(pool, clock, stage, responders)
+    hot = await pool.fetchrow("SELECT * FROM clocks WHERE incident_id = $1 AND kind = 'hotline'", inc["id"])
+    assert hot["due_at"] - clock.now() == timedelta(hours=2) and hot["label"] == "12345 紧急时限"
+    assert hot["next_fire_at"] is not None and hot["next_fire_at"] <= hot["due_at"]
+    kinds = [r["kind"] for r in await timeline(pool, inc["id"])]
+    assert (
+        kinds.count("merged") == 3 and kinds.count("clock_tightened") == 1
+    )  # the ordinary O3 changes nothing
+
+
+async def test_a_merged_order_uses_the_limits_frozen_when_the_incident_opened(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
+    await insert_post(pool, "y1", BLAST, clock.now())
+    await insert_post(pool, "y2", BLAST_NEWS, clock.now(), source="news")
+    await step(pool, clock, stage, responders)
+    inc_id = await pool.fetchval("SELECT id FROM incidents")
+    frozen = {"limits": {"紧急": 3600.0, "一般": 86400.0}, "default_urgency": "一般"}
+    await pool.execute(
+        "UPDATE incidents SET policy = jsonb_set(policy, '{hotline}', $2::jsonb) WHERE id = $1",
+        inc_id,
+        frozen,
+    )
+    clock.advance(minutes=5)
+    async with pool.acquire() as conn, conn.transaction():
+        assert await merge_order(
+            conn, responders, engine_hooks(), inc_id, Order("P1", None, None), "来电", clock.now()
+        )
+    due = await pool.fetchval("SELECT due_at FROM clocks WHERE incident_id = $1 AND kind = 'hotline'", inc_id)
+    assert due - clock.now() == timedelta(days=1)  # the frozen 一般 limit, not today's 7 days
