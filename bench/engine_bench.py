@@ -1,14 +1,15 @@
-"""Escalation engine under load: lateness p99 with 10,000 open incidents, and open-to-first-notification p99.
+"""Escalation engine under load: lateness p99 with 1,000 and 10,000 open incidents; first-notification p99.
 
-Prints one JSON document. Real time (SystemClock) against an embedded PostgreSQL:
-  * 10,000 incidents are opened through `on_incident_opened` (clocks, chains, first pages), their first pages
+Prints one JSON document. Real time (SystemClock) against an embedded PostgreSQL, for N = 1,000 and then
+10,000 (each in a fresh process and database: the growth figure):
+  * N incidents are opened through `on_incident_opened` (clocks, chains, first pages), their first pages
     marked delivered, then their next chain steps and clock warnings are re-timed to fall due across a
     one-minute window;
   * the engine job (0.5 s interval, at once again when busy) and the sender job (0.2 s) run as in a worker;
     lateness = the instant the tick that fired a row returned (its messages committed) minus its due time;
-  * then, with the incidents still open, a 紧急 12345 incident is opened every 0.5 s and timed from the start
-    of its opening transaction to its first message at the capture channel. The HTTP intake and the
-    analysis/grouping pipeline are not in this measurement (see `note`).
+  * then, with the N incidents still open, a 紧急 12345 incident is opened every 0.5 s and timed from the
+    start of its opening transaction to its first message at the capture channel. The HTTP intake and the
+    analysis/grouping pipeline are not in this measurement (bench/intake_bench.py has them).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.common import machine, rss_mb, run_in_child, summary
 from monitor.channels.base import Destination, Notice
 from monitor.channels.capture import CaptureChannel
 from monitor.channels.registry import KINDS, ChannelSet
@@ -58,23 +60,6 @@ class TimedCapture(CaptureChannel):
         for iid in ids:
             if iid is not None:
                 self.first.setdefault(iid, now)
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "p50": round(pct(values, 0.50), 4),
-        "p95": round(pct(values, 0.95), 4),
-        "p99": round(pct(values, 0.99), 4),
-        "max": round(max(values), 4) if values else float("nan"),
-    }
 
 
 async def open_one(
@@ -261,18 +246,39 @@ async def run(count: int, window_s: float, probes: int) -> dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def child(count: int, window_s: float, probes: int) -> dict[str, Any]:
+    """One size in a fresh process, so its memory figure is its own."""
+    result = asyncio.run(run(count, window_s, probes))
+    return result | {"worker_rss_mb": rss_mb()}
+
+
+def growth(results: list[dict[str, Any]]) -> dict[str, Any]:
+    def pick(key: str, field: str) -> list[float]:
+        return [r[key][field] for r in results]
+
+    return {
+        "open_incidents": [r["open_incidents"] for r in results],
+        "due_rows": [r["storm"]["due_rows"] for r in results],
+        "escalation_lateness_p99_s": pick("escalation_lateness_s", "p99"),
+        "open_to_first_notification_p99_s": pick("open_to_first_notification_s", "p99"),
+        "storm_messages_sent_per_s": [r["storm"]["messages_sent_per_s"] for r in results],
+        "worker_rss_mb_peak": [r["worker_rss_mb"]["peak"] for r in results],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.engine_bench")
-    parser.add_argument("--quick", action="store_true", help="1,000 incidents instead of 10,000")
-    parser.add_argument("--incidents", type=int)
+    parser.add_argument("--quick", action="store_true", help="100 and 1,000 incidents, not 1,000 and 10,000")
+    parser.add_argument("--incidents", type=int, help="one size only")
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--probes", type=int, default=60)
     args = parser.parse_args()
-    count = args.incidents or (1000 if args.quick else 10000)
-    result = asyncio.run(
-        run(count, args.window if not args.quick else 20.0, args.probes if not args.quick else 20)
-    )
-    print(json.dumps(result, ensure_ascii=False))
+    sizes = [args.incidents] if args.incidents else [100, 1000] if args.quick else [1000, 10000]
+    window, probes = (8.0, 10) if args.quick else (args.window, args.probes)
+    results = [run_in_child(child, count, window, probes) for count in sizes]
+    # the largest size is the headline figure; each size also appears in growth_10x_incidents
+    out = results[-1] | {"growth_10x_incidents": growth(results), "machine": machine()}
+    print(json.dumps(out, ensure_ascii=False))
     return 0
 
 

@@ -13,12 +13,7 @@ import argparse
 import asyncio
 import io
 import json
-import multiprocessing
-import os
 import random
-import resource
-import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -30,13 +25,11 @@ import aiohttp
 import asyncpg
 import feedparser
 import yaml
-from aiohttp import web
 
+from bench.common import fresh_database, machine, rss_mb, serve_feeds, server_process
 from monitor.clock import FakeClock
 from monitor.config.sources import Source, load_sources
-from monitor.db.embedded import start_embedded
-from monitor.db.migrate import migrate
-from monitor.db.pool import connect, create_pool
+from monitor.db.pool import create_pool
 from monitor.metrics import Metrics
 from monitor.sources.fetch import Fetcher
 from monitor.sources.kinds import ParseContext
@@ -79,51 +72,6 @@ def feed_body(feed: int, items: int) -> bytes:
         + "".join(parts)
         + "</channel></rss>"
     ).encode()
-
-
-def serve_feeds(port: int, items: int) -> None:
-    """The feed server process: /f/{n} is feed n with an ETag; a matching If-None-Match gets a 304."""
-    cache: dict[int, bytes] = {}
-
-    async def handle(request: web.Request) -> web.Response:
-        n = int(request.match_info["n"])
-        etag = f'"feed-{n}"'
-        if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
-        body = cache.get(n) or cache.setdefault(n, feed_body(n, items))
-        return web.Response(body=body, content_type="application/rss+xml", headers={"ETag": etag})
-
-    app = web.Application()
-    app.router.add_get("/f/{n}", handle)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, handle_signals=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("feed server did not start")
-
-
-def rss_mb() -> dict[str, float]:
-    current = 0.0
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"current": round(current, 1), "peak": round(peak, 1)}
 
 
 def make_sources(workdir: Path, base: str, count: int, name: str) -> list[Source]:
@@ -218,40 +166,90 @@ async def run(quick: bool) -> dict[str, Any]:
     feeds, items = (10, 100) if quick else (40, 200)
     polled_sources = 300 if quick else 1500
     naive_sources = 60 if quick else 200
-    port = free_port()
-    server = multiprocessing.get_context("spawn").Process(target=serve_feeds, args=(port, items), daemon=True)
-    server.start()
-    workdir = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
-    pg = start_embedded(workdir / "pgdata")
     out: dict[str, Any] = {"name": "ingest", "quick": quick}
-    try:
-        wait_for_port(port)
-        conn = await connect(pg.uri)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
-        pool = await create_pool(pg.uri, max_size=8)
-        base = f"http://127.0.0.1:{port}"
-        out["memory_mb_at_start"] = rss_mb()
-        try:
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
-                out |= await measure(pool, http, workdir, base, feeds, items, polled_sources, naive_sources)
-        finally:
-            await pool.close()
-    finally:
-        pg.stop()
-        server.terminate()
-        server.join(5)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with server_process(serve_feeds, feed_body, items) as port, tempfile.TemporaryDirectory() as tmp:
+        async with fresh_database("yuqing-ingest-bench-") as uri:
+            pool = await create_pool(uri, max_size=8)
+            base = f"http://127.0.0.1:{port}"
+            out["memory_mb_at_start"] = rss_mb()
+            try:
+                work = Path(tmp)
+                async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
+                    out |= await measure(pool, http, work, base, feeds, items, polled_sources, naive_sources)
+                    out["growth_10x"] = await growth(pool, http, work, base, feeds, items, polled_sources)
+            finally:
+                await pool.close()
     out["memory_mb"] = rss_mb()
     out["targets"] = {"posts_per_s": 2000, "sources_per_min_304": 1000}
     out["meets_targets"] = {
         "posts_per_s": out["bytes_to_rows"]["posts_per_s"] >= 2000,
         "sources_per_min_304": out["polling_304"]["sources_per_min"] >= 1000,
     }
-    out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    out["machine"] = machine()
     return out
+
+
+async def through_poller(
+    pool: asyncpg.Pool, http: aiohttp.ClientSession, sources: list[Source]
+) -> tuple[int, float]:
+    """Posts stored and posts/s through the poller (fetch, parse, store, health), on a clean database."""
+    await reset(pool)
+    clock = FakeClock(START)
+    p = poller(pool, http, clock, sources)
+    await p.sync()
+    started = time.perf_counter()
+    await drain(p)
+    elapsed = time.perf_counter() - started
+    stored: int = await pool.fetchval("SELECT count(*) FROM posts")
+    return stored, stored / elapsed
+
+
+async def polls_304(
+    pool: asyncpg.Pool, http: aiohttp.ClientSession, workdir: Path, base: str, count: int
+) -> tuple[list[Source], int, float]:
+    """`count` sources polled once (ETags stored, not timed), then re-polled answering 304: sources/min."""
+    await reset(pool)
+    many = make_sources(workdir, base, count, f"p{count}")
+    clock = FakeClock(START)
+    p = poller(pool, http, clock, many)
+    await p.sync()
+    await drain(p)
+    clock.advance(minutes=7)
+    started = time.perf_counter()
+    polled = await drain(p)
+    elapsed = time.perf_counter() - started
+    not_modified = await pool.fetchval("SELECT count(*) FROM sources WHERE state = 'not_modified'")
+    assert not_modified == count, f"only {not_modified} of {count} answered 304"
+    return many, polled, polled / elapsed * 60
+
+
+async def growth(
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    workdir: Path,
+    base: str,
+    feeds: int,
+    items: int,
+    polled_sources: int,
+) -> dict[str, Any]:
+    """The same figures at a tenth of the work and at the full work: how they grow with 10× posts/sources."""
+    posts: dict[str, list[Any]] = {"posts": [], "posts_per_s": [], "rss_mb_after": []}
+    for n in (max(feeds // 10, 1), feeds):
+        stored, rate = await through_poller(pool, http, make_sources(workdir, base, n, f"g{n}"))
+        posts["posts"].append(stored)
+        posts["posts_per_s"].append(round(rate))
+        posts["rss_mb_after"].append(rss_mb()["current"])
+    polls: dict[str, list[Any]] = {"sources": [], "sources_per_min": [], "rss_mb_after": []}
+    for n in (polled_sources // 10, polled_sources):
+        _, polled, per_min = await polls_304(pool, http, workdir, base, n)
+        polls["sources"].append(polled)
+        polls["sources_per_min"].append(round(per_min))
+        polls["rss_mb_after"].append(rss_mb()["current"])
+    return {
+        "posts_through_poller": posts,
+        "polling_304": polls,
+        "note": f"feeds of {items} items; RSS of this one process (it only grows), after each size",
+    }
 
 
 async def measure(
@@ -289,29 +287,11 @@ async def measure(
         "speedup": round(ours / naive, 2),
     }
     # 2. end to end through the poller: fetch, parse, store, health, many feeds at once
-    await reset(pool)
-    clock = FakeClock(START)
-    p = poller(pool, http, clock, sources)
-    await p.sync()
-    started = time.perf_counter()
-    await drain(p)
-    elapsed = time.perf_counter() - started
-    stored = await pool.fetchval("SELECT count(*) FROM posts")
-    out["end_to_end"] = {"feeds": feeds, "posts": stored, "posts_per_s": round(stored / elapsed)}
+    stored, rate = await through_poller(pool, http, sources)
+    out["end_to_end"] = {"feeds": feeds, "posts": stored, "posts_per_s": round(rate)}
     out["memory_mb_after_ingest"] = rss_mb()
     # 3. polling sources that answer 304, ours vs unconditional re-download
-    await reset(pool)
-    many = make_sources(workdir, base, polled_sources, "p")
-    clock = FakeClock(START)
-    p = poller(pool, http, clock, many)
-    await p.sync()
-    await drain(p)  # first pass stores the ETags (not timed)
-    clock.advance(minutes=7)
-    started = time.perf_counter()
-    polled = await drain(p)
-    elapsed = time.perf_counter() - started
-    not_modified = await pool.fetchval("SELECT count(*) FROM sources WHERE state = 'not_modified'")
-    assert not_modified == polled_sources, f"only {not_modified} of {polled_sources} answered 304"
+    many, polled, per_min = await polls_304(pool, http, workdir, base, polled_sources)
     naive_set = many[:naive_sources]
     await naive_poll(pool, http, naive_set)  # warm: rows exist, as they would on a re-poll
     started_naive = time.perf_counter()
@@ -319,7 +299,7 @@ async def measure(
     naive_elapsed = time.perf_counter() - started_naive
     out["polling_304"] = {
         "sources": polled,
-        "sources_per_min": round(polled / elapsed * 60),
+        "sources_per_min": round(per_min),
         "baseline_sources_per_min": round(naive_sources / naive_elapsed * 60),
         "baseline": "unconditional GET, full parse, one INSERT per post, one source at a time",
     }

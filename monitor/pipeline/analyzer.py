@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from monitor.config.responders import Responders
-from monitor.pipeline.analyse import Analyzer
+from monitor.pipeline.analyse import AnalysisInput, Analyzer
 
 
 class AnalyzerUnavailable(RuntimeError):
@@ -55,3 +56,19 @@ class LazyAnalyzer:
             author_verified_type=author_verified_type,
             hotline_urgency=hotline_urgency,
         )
+
+    def analyze_many(self, items: Sequence[AnalysisInput]) -> list[Any]:
+        """A whole batch at once when the loaded analyser can (monitor.text's scores batches ~3x faster)."""
+        analyzer = self._get()
+        many = getattr(analyzer, "analyze_many", None)
+        if many is not None:
+            return list(many(items))
+        return [
+            analyzer.analyze(
+                i.text,
+                region_hint=i.region_hint,
+                author_verified_type=i.author_verified_type,
+                hotline_urgency=i.hotline_urgency,
+            )
+            for i in items
+        ]
