@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from monitor.clock import Clock
+from monitor.db.pool import is_unavailable
+from monitor.outbox.retry import RetryPolicy, backoff
 
 log = logging.getLogger(__name__)
+# A job that keeps failing waits at most this long between passes.
+MAX_BACKOFF_S = 60.0
+# While the database is away every job waits at most this long, so all catch up within seconds of its
+# return; a connection attempt is cheap, and the jitter keeps workers and jobs from retrying in step.
+MAX_DB_BACKOFF_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -23,20 +31,46 @@ class Job:
     busy_interval: float = 0.0
 
 
-async def run_job(job: Job, clock: Clock, stop: asyncio.Event) -> None:
-    """Run `job` until `stop` is set; a failing pass is logged and retried with backoff, never fatal."""
+def backoff_delay(failures: int, interval: float, cap: float, jitter: float) -> float:
+    """Seconds before the next pass after `failures` failed ones in a row (pure): doubling from twice the
+    job's interval up to `cap`, with the outbox's "equal jitter" (`jitter` in [0, 1))."""
+    policy = RetryPolicy(base_s=max(interval, 0.1) * 2, factor=2.0, cap_s=cap)
+    return backoff(policy, min(max(failures, 1), 32), min(max(jitter, 0.0), 1.0))
+
+
+async def run_job(
+    job: Job, clock: Clock, stop: asyncio.Event, rng: Callable[[], float] = random.random
+) -> None:
+    """Run `job` until `stop` is set; a failing pass is logged and retried with backoff, never fatal.
+
+    Losing the database is expected operations, not a bug: it is logged as one line per job when it
+    starts (then every tenth retry), with no traceback, and once more when the job succeeds again.
+    """
     failures = 0
+    unavailable = 0  # consecutive passes that failed because the database was away
     while not stop.is_set():
         try:
             done = await job.run_once()
-            failures = 0
+            if unavailable:
+                log.info("job %s: database available again after %d failed passes", job.name, unavailable)
+            failures = unavailable = 0
             delay = job.busy_interval if done else job.interval
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             failures += 1
-            delay = min(job.interval * (2 ** min(failures, 6)), 60.0)
-            log.exception("job %s failed (%d in a row); retrying in %.1fs", job.name, failures, delay)
+            if is_unavailable(exc):
+                unavailable += 1
+                delay = backoff_delay(failures, job.interval, MAX_DB_BACKOFF_S, rng())
+                if unavailable == 1 or unavailable % 10 == 0:
+                    log.warning(
+                        "job %s: database unavailable (%s: %s); retry %d in %.1fs",
+                        job.name, type(exc).__name__, exc, unavailable, delay,
+                    )  # fmt: skip
+            else:
+                unavailable = 0
+                delay = backoff_delay(failures, job.interval, MAX_BACKOFF_S, rng())
+                log.exception("job %s failed (%d in a row); retrying in %.1fs", job.name, failures, delay)
         try:
             await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.0) or 0.001)
         except TimeoutError:
