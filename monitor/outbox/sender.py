@@ -8,7 +8,7 @@ import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -28,6 +28,15 @@ from monitor.outbox.routes import resolve
 log = logging.getLogger(__name__)
 
 _FENCE = "id = $1 AND status = 'sending' AND leased_by = $2 AND attempts = $3"
+
+
+@dataclass
+class _Leases:
+    """The rows one pass holds, and when their leases were last extended."""
+
+    held: set[int]
+    renewed_at: datetime
+    lock: asyncio.Lock
 
 
 @dataclass
@@ -123,8 +132,9 @@ class Sender:
                     conn, [(j.row["id"], d.key, d.kind) for d, batch in todo for j in batch], self.clock.now()
                 )
             by_row = dict(zip((j.row["id"] for _, batch in todo for j in batch), attempt_ids, strict=True))
+            leases = _Leases({int(r["id"]) for r in rows}, now, asyncio.Lock())
             await asyncio.gather(
-                *(self._send_all(dest, batches, by_row) for dest, batches in plans if batches)
+                *(self._send_all(dest, batches, by_row, leases) for dest, batches in plans if batches)
             )
         return len(rows)
 
@@ -148,17 +158,27 @@ class Sender:
         return dest, [[j for u in units for j in u]] if merge and len(units) > 1 else units
 
     async def _send_all(
-        self, dest: Destination, batches: list[list[_Job]], attempt_of: dict[int, int]
+        self, dest: Destination, batches: list[list[_Job]], attempt_of: dict[int, int], leases: _Leases
     ) -> None:
         """One destination's requests, in order."""
         for batch in batches:
-            await self._send_batch(batch, dest, [attempt_of[j.row["id"]] for j in batch])
+            await self._send_batch(batch, dest, [attempt_of[j.row["id"]] for j in batch], leases)
 
-    async def _send_batch(self, batch: list[_Job], dest: Destination, attempt_ids: list[int]) -> None:
-        notice = batch[0].notice
-        distinct = [unit[0].notice for unit in same_step(batch).values()]
-        if len(distinct) > 1:
-            notice = digest(distinct, dest, f"digest:{dest.key}:{batch[0].row['id']}")
+    async def _still_held(self, leases: _Leases) -> set[int]:
+        """Renew the pass's leases once a quarter of the lease has gone by, so a long pass (robots timing out,
+        many destinations) keeps its rows; rows already taken over by another worker drop out."""
+        async with leases.lock:
+            now = self.clock.now()
+            if leases.held and (now - leases.renewed_at).total_seconds() >= self.lease_s / 4:
+                async with self.pool.acquire() as conn:
+                    until = now + timedelta(seconds=self.lease_s)
+                    leases.held = await store.renew(conn, sorted(leases.held), self.worker_id, until)
+                leases.renewed_at = now
+            return leases.held
+
+    async def _send_batch(
+        self, batch: list[_Job], dest: Destination, attempt_ids: list[int], leases: _Leases
+    ) -> None:
         channel = self.channels.get(dest.kind)
         t0 = self.clock.monotonic()
         error: ChannelError | None = None
@@ -166,6 +186,22 @@ class Sender:
             if channel is None:
                 raise permanent(f"no channel implementation for {dest.kind!r}", "config")
             async with self.semaphore:
+                held = await self._still_held(leases)
+                lost = [a for j, a in zip(batch, attempt_ids, strict=True) if j.row["id"] not in held]
+                if lost:
+                    log.warning(
+                        "%d outbox rows passed to another sender before sending; not sent here", len(lost)
+                    )
+                    async with self.pool.acquire() as conn:
+                        await store.abandon_attempts(conn, lost)
+                    keep = [(j, a) for j, a in zip(batch, attempt_ids, strict=True) if j.row["id"] in held]
+                    if not keep:
+                        return
+                    batch, attempt_ids = [j for j, _ in keep], [a for _, a in keep]
+                notice = batch[0].notice
+                distinct = [unit[0].notice for unit in same_step(batch).values()]
+                if len(distinct) > 1:
+                    notice = digest(distinct, dest, f"digest:{dest.key}:{batch[0].row['id']}")
                 await asyncio.wait_for(channel.send(notice, dest), self.send_timeout)
         except ChannelError as exc:
             error = exc

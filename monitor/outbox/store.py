@@ -26,6 +26,28 @@ async def claim(
     return rows
 
 
+async def renew(conn: asyncpg.Connection, ids: Sequence[int], worker: str, until: datetime) -> set[int]:
+    """Extend this worker's leases on rows it is still sending; returns the ids it still holds (a row whose
+    lease lapsed and was claimed by another worker is no longer ours to send)."""
+    rows = await conn.fetch(
+        """UPDATE outbox SET lease_until = $3
+           WHERE id = ANY($1::bigint[]) AND status = 'sending' AND leased_by = $2 RETURNING id""",
+        list(ids),
+        worker,
+        until,
+    )
+    return {int(r["id"]) for r in rows}
+
+
+async def abandon_attempts(conn: asyncpg.Connection, attempt_ids: Sequence[int]) -> None:
+    """Attempts logged but never made, because the row's lease passed to another worker first."""
+    await conn.execute(
+        """UPDATE outbox_attempts SET outcome = 'lease_lost'
+           WHERE id = ANY($1::bigint[]) AND outcome = 'sending'""",
+        list(attempt_ids),
+    )
+
+
 async def context(
     conn: asyncpg.Connection, incident_ids: Sequence[int]
 ) -> tuple[dict[int, Any], dict[int, list[Any]]]:

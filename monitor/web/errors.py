@@ -26,6 +26,7 @@ ERROR_STATUS: dict[str, int] = {
     "missing_evidence": 422,
     "rate_limited": 429,
     "internal": 500,
+    "unavailable": 503,
 }
 
 

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from monitor.db.pool import is_unavailable
 from monitor.web import auth
 from monitor.web.access import Principal, principal_for
 from monitor.web.errors import ApiError, error_for_http
@@ -16,6 +17,7 @@ from monitor.web.security import SESSION_COOKIE, is_https, security_headers
 from monitor.web.views.layout import error_page
 
 log = logging.getLogger(__name__)
+DB_RETRY_AFTER_S = 10  # what a caller (the 12345 platform) is told to wait while PostgreSQL is away
 # Paths that never use a person's credentials (the 12345 intake checks its own token or signature).
 _ANONYMOUS_PREFIXES = (
     "/static/",
@@ -78,7 +80,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if is_api(request) or exc.status != 404:
             return _error_response(request, error_for_http(exc))
         return _error_response(request, ApiError("not_found", "页面不存在"))
-    except Exception:
+    except Exception as exc:
+        if is_unavailable(exc):  # not a bug: say so in one line, and tell the caller when to come back
+            log.warning("database unavailable for %s %s: %s", request.method, request.path, exc)
+            response = _error_response(request, ApiError("unavailable", "数据库暂时不可用，请稍后重试"))
+            response.headers["Retry-After"] = str(DB_RETRY_AFTER_S)
+            return response
         log.exception("unhandled error in %s %s", request.method, request.path)
         return _error_response(request, ApiError("internal", "服务器内部错误，请稍后重试"))
 

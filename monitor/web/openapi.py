@@ -178,7 +178,10 @@ def _intake_path(operation: str, summary: str) -> dict[str, Any]:
                 "404": _intake_error("没有启用推送的 12345 信源"),
                 "413": _intake_error("请求体过大或一次推送过多工单"),
                 "422": _intake_error("工单字段无效（invalid_order），逐条列出问题"),
-                "503": _intake_error("推送接口配置有误（令牌、签名密钥或来电人信息加密盐缺失）"),
+                "503": _intake_error(
+                    "推送接口配置有误（令牌、签名密钥或来电人信息加密盐缺失），"
+                    "或数据库暂时不可用（带 Retry-After，可重推）"
+                ),
             },
         }
     }

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from monitor.app import Services
 from monitor.clock import FakeClock
 from monitor.config.responders import Responders
+from monitor.db.pool import create_pool
 from monitor.metrics import Metrics
 from monitor.settings import Settings
 from monitor.web import intake
 from monitor.web.keys import SERVICES
+from monitor.web.middlewares import error_middleware
 from tests.sources.conftest import SALT, build_sources
 
 TOKEN = "push-token-for-tests"
@@ -242,3 +245,33 @@ async def test_an_unconfigured_intake_refuses_everything(
         assert (status, reply["error"]) == (503, "intake_not_configured")
         assert TOKEN not in json.dumps(reply)
     assert await pool.fetchval("SELECT count(*) FROM hotline_orders") == 0
+
+
+async def test_a_database_outage_answers_503_with_retry_after(
+    clock: FakeClock, responders: Responders, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While PostgreSQL is away the 12345 platform is told to push again later (503 + Retry-After), and the
+    log gets one line, not a traceback."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pool = await create_pool(f"postgresql://yuqing@127.0.0.1:{port}/yuqing")
+    sources = build_sources(
+        tmp_path, [{"id": "hotline-push", "kind": "hotline", "push": True, "token_env": "HOTLINE_TOKEN"}]
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            app = web.Application(middlewares=[error_middleware])
+            app[SERVICES] = Services(Settings(env=ENV), clock, pool, responders, sources, Metrics(), http)
+            intake.add_routes(app)
+            async with TestClient(TestServer(app)) as client:
+                resp = await client.post(
+                    "/api/v1/intake/12345", data=json.dumps(ORDER).encode(), headers=bearer()
+                )
+                assert resp.status == 503
+                assert resp.headers["Retry-After"].isdigit()
+                assert (await resp.json())["error"] == "unavailable"
+    finally:
+        await pool.close()
+    outage = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(outage) == 1 and outage[0].exc_info is None
