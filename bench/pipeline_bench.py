@@ -8,9 +8,15 @@ embedded PostgreSQL (durable commits, as `yuqing run`), draining the product's s
   events, heat, bursts, grading, incidents and their first pages)
 
 and reports each stage's share, posts/s over the three, and the worker's RSS. Ours uses monitor.text's
-analyser (models loaded before the clock starts, as a running worker has them); the baseline is the same
-pipeline with snownlp's default `sentiments` as the analyser, measured on a smaller sample in the same run
-(it manages about 100 posts/s, so its rate is per post). Ours runs at N and 10×N posts: the growth figure.
+analyser (models loaded before the clock starts, as a running worker has them) in forked analysis
+processes (YUQING_ANALYSIS_PROCESSES=auto); the baseline is the same pipeline with snownlp's default
+`sentiments` as the analyser, measured on a smaller sample in the same run (it manages about 100 posts/s,
+so its rate is per post). Ours runs at N and 10×N posts: the growth figure.
+
+`analysis_processes_ab` compares, in the same run on N posts, analysis in the worker process (0, the old
+mode: a thread, one core) with the forked processes, each drained stage after stage and also as the
+service runs them: analyse and group as two concurrent jobs of one worker (`overlapped`), where
+`overlap_s` is how long both were busy at once.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import asyncio
 import functools
 import json
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -36,14 +43,16 @@ from bench.streams import covid19
 from monitor.clock import FakeClock
 from monitor.config.responders import load_responders
 from monitor.db.pool import create_pool
-from monitor.pipeline.analyse import AnalysisStage
+from monitor.pipeline.analyse import AnalysisInput, AnalysisStage
 from monitor.pipeline.analyzer import LazyAnalyzer
 from monitor.pipeline.archive import parse_time
 from monitor.pipeline.group import GroupingStage
+from monitor.settings import parse_analysis_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 PER_FEED = 50
 TARGET_POSTS_PER_S = 2000
+IDLE_S = 0.01  # overlapped mode: the group job's pause when it found nothing (the service's is 1 s)
 
 
 @functools.cache
@@ -78,6 +87,8 @@ class Run:
     base: str
     uri: str
     now: datetime
+    processes: int = 0  # analysis processes (0 = a thread of the worker process)
+    overlapped: bool = False  # analyse and group as concurrent jobs instead of one after the other
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,37 +111,88 @@ class SnowNLPAnalyzer:
         return SnowNLPResult(negative=1.0 - positive, polarity=polarity)
 
 
-def warm(analyser: str, responders: Any) -> tuple[Any, float]:
+def warm(analyser: str, responders: Any, processes: int) -> tuple[Any, float]:
     started = time.perf_counter()
     if analyser == "snownlp":
         chosen: Any = SnowNLPAnalyzer()
+        chosen.analyze("预热：加载模型与词典")
     else:
-        chosen = LazyAnalyzer(responders)
-    chosen.analyze("预热：加载模型与词典")
+        chosen = LazyAnalyzer(responders, processes=processes)
+        chosen.analyze_many([AnalysisInput("预热：加载模型与词典")])  # and fork the analysis processes
     return chosen, time.perf_counter() - started
+
+
+class Busy:
+    """Wraps a stage's run_once and records when it was working."""
+
+    def __init__(self, run_once: Any) -> None:
+        self.run_once_inner = run_once
+        self.spans: list[tuple[float, float]] = []
+
+    async def run_once(self) -> int:
+        started = time.perf_counter()
+        try:
+            done: int = await self.run_once_inner()
+            return done
+        finally:
+            self.spans.append((started, time.perf_counter()))
+
+
+def overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    """Seconds during which a span of `a` and a span of `b` ran at once (spans within each are disjoint)."""
+    return sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)
+
+
+async def analyse_and_group_together(analyse: Busy, group: Busy) -> None:
+    """As one worker runs them: two jobs on one event loop, each draining while it finds work."""
+    analysed = asyncio.Event()
+
+    async def analyse_job() -> None:
+        while await analyse.run_once():
+            pass
+        analysed.set()
+
+    async def group_job() -> None:
+        while True:
+            if await group.run_once():
+                continue
+            if analysed.is_set() and not await group.run_once():
+                return
+            await asyncio.sleep(IDLE_S)
+
+    await asyncio.gather(analyse_job(), group_job())
 
 
 async def measure(run: Run) -> dict[str, Any]:
     """Fetch → parse → store → analyse → group, stage after stage, in this (fresh) process."""
     responders = load_responders(ROOT / "responders")
-    analyzer, load_s = warm(run.analyser, responders)
+    analyzer, load_s = warm(run.analyser, responders, run.processes)
     clock = FakeClock(run.now)
     pool = await create_pool(run.uri, max_size=8)
     out: dict[str, Any] = {"analyser": run.analyser, "model_load_s": round(load_s, 2)}
+    if run.analyser == "ours":
+        out["analysis_processes"] = analyzer.processes
+        out["mode"] = "overlapped" if run.overlapped else "stage after stage"
     try:
         with tempfile.TemporaryDirectory(prefix="yuqing-pipeline-bench-") as tmp:
             sources = make_sources(Path(tmp), run.base, run.feeds, "w")
-        analyse = AnalysisStage(pool, clock, analyzer)
-        group = GroupingStage(pool, clock, responders)
+        analyse = Busy(AnalysisStage(pool, clock, analyzer).run_once)
+        group = Busy(GroupingStage(pool, clock, responders).run_once)
         stages: dict[str, float] = {}
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
             p = poller(pool, http, clock, sources)
             await p.sync()
-            for name, stage in (("fetch_parse_store", p), ("analyse", analyse), ("group", group)):
+            steps: list[tuple[str, Any]] = [("fetch_parse_store", p)]
+            steps += [] if run.overlapped else [("analyse", analyse), ("group", group)]
+            for name, stage in steps:
                 started = time.perf_counter()
                 while await stage.run_once():
                     pass
                 stages[name] = time.perf_counter() - started
+            if run.overlapped:
+                started = time.perf_counter()
+                await analyse_and_group_together(analyse, group)
+                stages["analyse_and_group"] = time.perf_counter() - started
         counts = await pool.fetchrow(
             """SELECT (SELECT count(*) FROM posts) AS posts,
                       (SELECT count(*) FROM posts WHERE grouped_at IS NOT NULL) AS grouped,
@@ -138,8 +200,14 @@ async def measure(run: Run) -> dict[str, Any]:
                       (SELECT count(*) FROM events) AS events,
                       (SELECT count(*) FROM incidents) AS incidents"""
         )
+        # The analysis processes share the models' pages with this one, so their RSS overstates the memory.
+        forked = [rss_mb(c.pid)["current"] for c in multiprocessing.active_children() if c.pid]
+        out["analysis_processes_rss_mb"] = round(sum(forked), 1)
     finally:
         await pool.close()
+        close = getattr(analyzer, "close", None)
+        if callable(close):
+            close()
     total = sum(stages.values())
     posts = int(counts["posts"])
     out |= {k: int(v) for k, v in counts.items()}
@@ -147,6 +215,10 @@ async def measure(run: Run) -> dict[str, Any]:
     out["posts_per_s"] = round(counts["grouped"] / total, 1) if total else None
     out["stage_seconds"] = {k: round(v, 2) for k, v in stages.items()}
     out["stage_posts_per_s"] = {k: round(posts / v) if v else None for k, v in stages.items()}
+    if run.overlapped:
+        busy = {"analyse": analyse.spans, "group": group.spans}
+        out["busy_s"] = {k: round(sum(e - s for s, e in v), 2) for k, v in busy.items()}
+        out["overlap_s"] = round(overlap(analyse.spans, group.spans), 2)
     out["worker_rss_mb"] = rss_mb()
     return out
 
@@ -155,12 +227,21 @@ def child(run: Run) -> dict[str, Any]:
     return asyncio.run(measure(run))
 
 
-async def one(base: str, analyser: str, feeds: int) -> dict[str, Any]:
+async def one(
+    base: str, analyser: str, feeds: int, processes: int = 0, overlapped: bool = False
+) -> dict[str, Any]:
     """A fresh database and a fresh worker process for one measurement."""
     last = stream()[min(feeds * PER_FEED, len(stream())) - 1]
     now = parse_time(last["published_at"]) + timedelta(minutes=1)
     async with fresh_database("yuqing-pipeline-bench-") as uri:
-        return await asyncio.to_thread(run_in_child, child, Run(analyser, feeds, base, uri, now))
+        run = Run(analyser, feeds, base, uri, now, processes, overlapped)
+        return await asyncio.to_thread(run_in_child, child, run)
+
+
+def brief(r: dict[str, Any]) -> dict[str, Any]:
+    keys = ("analysis_processes", "mode", "posts", "seconds", "posts_per_s", "stage_posts_per_s")
+    more = ("busy_s", "overlap_s", "worker_rss_mb", "analysis_processes_rss_mb")
+    return {k: r[k] for k in (*keys, *more) if k in r}
 
 
 async def run(quick: bool) -> dict[str, Any]:
@@ -169,8 +250,15 @@ async def run(quick: bool) -> dict[str, Any]:
     with server_process(serve_feeds, feed_of_posts, PER_FEED) as port:
         base = f"http://127.0.0.1:{port}"
         baseline = await one(base, "snownlp", baseline_feeds)
-        ours = await one(base, "ours", feeds)
-        ours_10x = await one(base, "ours", feeds * 10)
+        processes = parse_analysis_processes("auto")
+        ours = await one(base, "ours", feeds, processes)
+        ours_10x = await one(base, "ours", feeds * 10, processes)
+        ab = [
+            await one(base, "ours", feeds, n, overlapped)
+            for overlapped in (False, True)
+            for n in ((0, processes) if overlapped else (0,))
+        ]
+    ab.insert(1, ours)
     rate = ours["posts_per_s"]
     return {
         "name": "pipeline",
@@ -179,6 +267,10 @@ async def run(quick: bool) -> dict[str, Any]:
         "end_to_end": ours,
         "end_to_end_10x_posts": ours_10x,
         "baseline_snownlp": baseline,
+        "analysis_processes_ab": {
+            "stage_after_stage": {"0": brief(ab[0]), str(processes): brief(ab[1])},
+            "overlapped": {"0": brief(ab[2]), str(processes): brief(ab[3])},
+        },
         "speedup_vs_snownlp": round(rate / baseline["posts_per_s"], 1) if baseline["posts_per_s"] else None,
         "growth_10x_posts": {
             "posts": [ours["grouped"], ours_10x["grouped"]],
@@ -190,8 +282,9 @@ async def run(quick: bool) -> dict[str, Any]:
         "target_posts_per_s": TARGET_POSTS_PER_S,
         "meets_target": rate >= TARGET_POSTS_PER_S,
         "note": (
-            "one worker process, stages drained one after the other (their shares are in stage_seconds); "
-            "models loaded before timing (model_load_s). Several worker processes: bench/scaleout_bench.py"
+            "one worker process (with its analysis processes), stages drained one after the other (their "
+            "shares are in stage_seconds); models loaded before timing (model_load_s). Several worker "
+            "processes: bench/scaleout_bench.py"
         ),
         "machine": machine(),
     }

@@ -6,8 +6,8 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
@@ -26,7 +26,7 @@ from monitor.sources.job import poll_job
 from monitor.web import intake, ops, reports
 from monitor.web.app import create_app as create_web_app
 from monitor.web.keys import SERVICES
-from monitor.worker import Job, run_jobs
+from monitor.worker import Job, Wakeup, run_jobs
 
 log = logging.getLogger(__name__)
 # Seconds a connection may sit without delivering a complete request head (see start_http).
@@ -46,6 +46,8 @@ class Services:
     sources: list[Source]
     metrics: Metrics
     http: aiohttp.ClientSession
+    wakeup: Wakeup = field(default_factory=Wakeup)  # a stored 12345 push wakes this process's stages
+    cleanup: ExitStack = field(default_factory=ExitStack)  # closed when the service stops (analysis pool)
 
 
 def load_config(settings: Settings) -> tuple[Responders, list[Source]]:
@@ -64,10 +66,16 @@ async def services_for(
     timeout = aiohttp.ClientTimeout(total=60, connect=10)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         if pool is not None:
-            yield Services(settings, clock or SystemClock(), pool, responders, sources, Metrics(), http)
+            services = Services(settings, clock or SystemClock(), pool, responders, sources, Metrics(), http)
+            with services.cleanup:
+                yield services
             return
-        async with database(settings.database_url, settings.data_dir) as opened:
-            yield Services(settings, clock or SystemClock(), opened, responders, sources, Metrics(), http)
+        async with database(settings.database_url, settings.data_dir, wait_s=settings.db_wait_s) as opened:
+            services = Services(
+                settings, clock or SystemClock(), opened, responders, sources, Metrics(), http
+            )
+            with services.cleanup:
+                yield services
 
 
 def build_jobs(services: Services) -> list[Job]:
@@ -148,7 +156,7 @@ async def run_service(
             if settings.role in ("all", "worker"):
                 jobs = build_jobs(services)
                 print(f"yuqing: worker {settings.worker_id} running {len(jobs)} jobs", flush=True)
-                await run_jobs(jobs, services.clock, stop)
+                await run_jobs(jobs, services.clock, stop, services.wakeup)
             else:
                 await stop.wait()
         finally:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.clock import Clock
 from monitor.db.pool import is_unavailable
@@ -29,6 +29,27 @@ class Job:
     interval: float
     # When a pass did work, run again after this short pause instead of the full interval.
     busy_interval: float = 0.0
+    # Run at once, instead of waiting out the idle interval, when another job (or a 12345 push) made work.
+    wakeable: bool = False
+
+
+@dataclass
+class Wakeup:
+    """In-process nudges between pipeline stages: a stored push or a stage that produced rows wakes the
+    idle stages, so an order goes from intake to the robot in processing time rather than in the sum of
+    the stages' idle intervals. (Across processes the intervals still bound the delay.)"""
+
+    _events: list[asyncio.Event] = field(default_factory=list)
+
+    def register(self) -> asyncio.Event:
+        event = asyncio.Event()
+        self._events.append(event)
+        return event
+
+    def nudge(self, but: asyncio.Event | None = None) -> None:
+        for event in self._events:
+            if event is not but:
+                event.set()
 
 
 def backoff_delay(failures: int, interval: float, cap: float, jitter: float) -> float:
@@ -38,8 +59,29 @@ def backoff_delay(failures: int, interval: float, cap: float, jitter: float) -> 
     return backoff(policy, min(max(failures, 1), 32), min(max(jitter, 0.0), 1.0))
 
 
+async def _pause(seconds: float, stop: asyncio.Event, wake: asyncio.Event | None) -> None:
+    """Sleep until `seconds` pass, `stop` is set, or (if given) `wake` is set."""
+    timeout = max(seconds, 0.0) or 0.001
+    if wake is None:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=timeout)
+        except TimeoutError:
+            pass
+        return
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
 async def run_job(
-    job: Job, clock: Clock, stop: asyncio.Event, rng: Callable[[], float] = random.random
+    job: Job,
+    clock: Clock,
+    stop: asyncio.Event,
+    rng: Callable[[], float] = random.random,
+    wakeup: Wakeup | None = None,
 ) -> None:
     """Run `job` until `stop` is set; a failing pass is logged and retried with backoff, never fatal.
 
@@ -48,9 +90,14 @@ async def run_job(
     """
     failures = 0
     unavailable = 0  # consecutive passes that failed because the database was away
+    wake = wakeup.register() if wakeup is not None and job.wakeable else None
     while not stop.is_set():
+        if wake is not None:
+            wake.clear()  # a nudge from here on runs the next pass at once
         try:
             done = await job.run_once()
+            if done and wake is not None and wakeup is not None:  # a stage made work for the next
+                wakeup.nudge(but=wake)
             if unavailable:
                 log.info("job %s: database available again after %d failed passes", job.name, unavailable)
             failures = unavailable = 0
@@ -71,14 +118,15 @@ async def run_job(
                 unavailable = 0
                 delay = backoff_delay(failures, job.interval, MAX_BACKOFF_S, rng())
                 log.exception("job %s failed (%d in a row); retrying in %.1fs", job.name, failures, delay)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.0) or 0.001)
-        except TimeoutError:
-            pass
+        if failures:
+            await _pause(delay, stop, None)  # backing off: a nudge must not shorten it
+        else:
+            await _pause(delay, stop, wake)
 
 
-async def run_jobs(jobs: list[Job], clock: Clock, stop: asyncio.Event) -> None:
-    """Run every job concurrently until `stop` is set."""
+async def run_jobs(jobs: list[Job], clock: Clock, stop: asyncio.Event, wakeup: Wakeup | None = None) -> None:
+    """Run every job concurrently until `stop` is set (wakeable jobs are nudged through `wakeup`)."""
+    wakeup = wakeup or Wakeup()
     async with asyncio.TaskGroup() as group:
         for job in jobs:
-            group.create_task(run_job(job, clock, stop), name=f"job:{job.name}")
+            group.create_task(run_job(job, clock, stop, wakeup=wakeup), name=f"job:{job.name}")

@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import queue
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from monitor.pipeline.forked import ForkedPool, ProcessDied
 from monitor.text.analyzer import TextAnalyzer
 from monitor.text.jsonlines import DEFAULT_MAX_CHARS, RawLine, max_line_bytes, process_lines
 
 DEFAULT_RESPONDERS = Path("responders")
 CHUNK_BYTES = 8 << 20  # a batch also ends at this many bytes, so huge lines cannot pile up in memory
-WORKER_POLL_SECONDS = 1.0
 
 
 def add_parser(sub: Any) -> None:
@@ -75,13 +74,9 @@ def read_chunks(stream: IO[bytes], batch_size: int, max_chars: int) -> Iterator[
         yield chunk
 
 
-def _worker(analyzer: TextAnalyzer, max_chars: int, tasks: Any, results: Any) -> None:
-    while True:
-        task = tasks.get()
-        if task is None:
-            return
-        index, lines = task
-        results.put((index, process_lines(analyzer, lines, max_chars)))
+def _classify(analyzer: TextAnalyzer, task: tuple[list[RawLine], int]) -> list[str]:
+    lines, max_chars = task
+    return process_lines(analyzer, lines, max_chars)
 
 
 def _write(out: IO[bytes], lines: list[str]) -> None:
@@ -93,53 +88,12 @@ def run_parallel(
     analyzer: TextAnalyzer, chunks: Iterator[list[RawLine]], out: IO[bytes], workers: int, max_chars: int
 ) -> int:
     """Forked workers share the loaded models; results are written strictly in input order."""
-    ctx = multiprocessing.get_context("fork")
-    tasks: Any = ctx.Queue(maxsize=workers * 2)
-    results: Any = ctx.Queue()
-    procs = [
-        ctx.Process(target=_worker, args=(analyzer, max_chars, tasks, results), daemon=True)
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    pending: dict[int, list[str]] = {}
-    next_index = 0
-    submitted = 0
-
-    def collect(block: bool) -> None:
-        nonlocal next_index
-        while True:
-            try:
-                index, lines = results.get(timeout=WORKER_POLL_SECONDS) if block else results.get_nowait()
-            except queue.Empty:
-                if block and any(p.exitcode not in (None, 0) for p in procs):
-                    raise RuntimeError("a classify worker died") from None
-                if block:
-                    continue
-                return
-            pending[index] = lines
-            while next_index in pending:
-                _write(out, pending.pop(next_index))
-                next_index += 1
-            if block:
-                return
-
-    try:
-        for chunk in chunks:
-            while submitted - next_index >= workers * 4:
-                collect(block=True)
-            tasks.put((submitted, chunk))
-            submitted += 1
-            collect(block=False)
-        while next_index < submitted:
-            collect(block=True)
-    finally:
-        for _ in procs:
-            tasks.put(None)
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.terminate()
+    with ForkedPool(analyzer, workers) as pool:
+        try:
+            for lines in pool.imap(_classify, ((c, max_chars) for c in chunks), window=workers * 4):
+                _write(out, lines)
+        except ProcessDied:
+            raise RuntimeError("a classify worker died") from None
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from monitor.app import run_service
 from monitor.config.errors import ConfigError, print_problems
 from monitor.db.embedded import EmbeddedPostgresError
+from monitor.db.pool import DatabaseUnavailable
 from monitor.settings import Settings, parse_listen
 
 
@@ -33,14 +34,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"yuqing run: {exc}", file=sys.stderr)
         return 2
-    settings = Settings.from_env(
-        sources_path=args.sources, responders_path=args.responders, listen=listen, role=args.role
-    )
     try:
+        settings = Settings.from_env(
+            sources_path=args.sources, responders_path=args.responders, listen=listen, role=args.role
+        )
         asyncio.run(run_service(settings))
     except ConfigError as err:
         return print_problems("yuqing run", err, sys.stderr, "not starting")
-    except EmbeddedPostgresError as err:
+    except (EmbeddedPostgresError, DatabaseUnavailable) as err:
         print(f"yuqing run: {err}", file=sys.stderr)
         return 1
     return 0

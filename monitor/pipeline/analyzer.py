@@ -1,14 +1,22 @@
-"""The text analyser for the pipeline: monitor.text.TextAnalyzer, loaded lazily (models load once, on use)."""
+"""The text analyser for the pipeline: monitor.text.TextAnalyzer, loaded lazily (models load once, on use),
+in this process or in forked analysis processes that share the loaded models."""
 
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from monitor.config.responders import Responders
 from monitor.pipeline.analyse import AnalysisInput, Analyzer
+from monitor.pipeline.forked import ForkedPool, ProcessDied, fork_available
+
+if TYPE_CHECKING:
+    from monitor.pipeline.remote import RemoteAnalysis
+
+log = logging.getLogger(__name__)
 
 
 class AnalyzerUnavailable(RuntimeError):
@@ -28,19 +36,97 @@ def load_analyzer(responders: Responders) -> Analyzer:
     return analyzer
 
 
-class LazyAnalyzer:
-    """Defers `load_analyzer` to the first post, so starting the service never waits for the models."""
+def analyse_all(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list[Any]:
+    """A whole batch at once when the analyser can (monitor.text's scores batches ~3x faster)."""
+    many = getattr(analyzer, "analyze_many", None)
+    if many is not None:
+        return list(many(items))
+    return [
+        analyzer.analyze(
+            i.text,
+            region_hint=i.region_hint,
+            author_verified_type=i.author_verified_type,
+            hotline_urgency=i.hotline_urgency,
+        )
+        for i in items
+    ]
 
-    def __init__(self, responders: Responders) -> None:
+
+def analyse_detached(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list[RemoteAnalysis]:
+    """In an analysis process: only what the stage stores goes back, as plain data (small to pickle)."""
+    from monitor.pipeline.remote import detach  # remote imports this module
+
+    return [detach(r) for r in analyse_all(analyzer, items)]
+
+
+def split(items: Sequence[AnalysisInput], parts: int) -> list[Sequence[AnalysisInput]]:
+    """Consecutive slices of nearly equal size (order kept when the results are joined back)."""
+    size = -(-len(items) // max(parts, 1))
+    return [items[i : i + size] for i in range(0, len(items), size)] if items else []
+
+
+class LazyAnalyzer:
+    """Defers `load_analyzer` to the first post, so starting the service never waits for the models.
+
+    With `processes` ≥ 2 the models load here, then that many analysis processes are forked to share
+    them, and each batch is split across them (analysis leaves the GIL of the worker process). A batch
+    whose process died is retried once on fresh processes; if that fails too, the stage falls back to
+    post by post, each post in a process of its own, so only a poison post gets an error row.
+    """
+
+    def __init__(
+        self,
+        responders: Responders,
+        *,
+        processes: int = 0,
+        loader: Callable[[Responders], Analyzer] = load_analyzer,
+    ) -> None:
+        if processes < 0:
+            raise ValueError(f"processes must be 0 or more, got {processes}")
         self._responders = responders
+        self._loader = loader
+        self._processes = processes if processes >= 2 and fork_available() else 0
         self._analyzer: Analyzer | None = None
+        self._pool: ForkedPool[Analyzer] | None = None
+        self._closed = False
         self._lock = threading.Lock()
+
+    @property
+    def processes(self) -> int:
+        """Analysis processes in use: 0 means in this process."""
+        return self._processes
 
     def _get(self) -> Analyzer:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the analyser was closed")
             if self._analyzer is None:
-                self._analyzer = load_analyzer(self._responders)
+                self._analyzer = self._loader(self._responders)
             return self._analyzer
+
+    def _forked(self) -> ForkedPool[Analyzer] | None:
+        if not self._processes:
+            return None
+        analyzer = self._get()
+        with self._lock:
+            if self._pool is None and not self._closed:
+                load = getattr(analyzer, "load", None)
+                if callable(load):
+                    load()  # before forking, so every process shares the loaded dictionary and models
+                pool = ForkedPool(analyzer, self._processes)
+                try:
+                    pool.start()
+                except (OSError, RuntimeError) as exc:  # cannot fork (memory, limits): analyse here instead
+                    pool.close()
+                    log.warning(
+                        "cannot start %d analysis processes (%s); analysing in this process",
+                        self._processes,
+                        exc,
+                    )
+                    self._processes = 0
+                    return None
+                self._pool = pool
+            return self._pool
 
     def analyze(
         self,
@@ -50,6 +136,10 @@ class LazyAnalyzer:
         author_verified_type: int | None = None,
         hotline_urgency: str | None = None,
     ) -> Any:
+        pool = self._forked()
+        if pool is not None:
+            item = AnalysisInput(text, region_hint, author_verified_type, None, hotline_urgency)
+            return pool.map(analyse_detached, [[item]])[0][0]
         return self._get().analyze(
             text,
             region_hint=region_hint,
@@ -58,17 +148,22 @@ class LazyAnalyzer:
         )
 
     def analyze_many(self, items: Sequence[AnalysisInput]) -> list[Any]:
-        """A whole batch at once when the loaded analyser can (monitor.text's scores batches ~3x faster)."""
-        analyzer = self._get()
-        many = getattr(analyzer, "analyze_many", None)
-        if many is not None:
-            return list(many(items))
-        return [
-            analyzer.analyze(
-                i.text,
-                region_hint=i.region_hint,
-                author_verified_type=i.author_verified_type,
-                hotline_urgency=i.hotline_urgency,
-            )
-            for i in items
-        ]
+        """A whole batch at once, split across the analysis processes when there are some."""
+        pool = self._forked()
+        if pool is None:
+            return analyse_all(self._get(), items)
+        parts = split(items, pool.processes)
+        try:
+            done = pool.map(analyse_detached, parts)
+        except ProcessDied as exc:
+            log.warning("analysis process died in a batch of %d posts (%s); retrying once", len(items), exc)
+            done = pool.map(analyse_detached, parts)
+        return [r for part in done for r in part]
+
+    def close(self) -> None:
+        """Stop the analysis processes (if any were started); idempotent."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()

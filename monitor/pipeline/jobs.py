@@ -19,11 +19,17 @@ GROUP_INTERVAL_S = 1.0
 def pipeline_jobs(services: Services) -> list[Job]:
     """Analyse new posts, then group analysed ones into events and incidents; both drain while busy."""
     s = services
+    analyzer = LazyAnalyzer(s.responders, processes=s.settings.analysis_processes)
+    s.cleanup.callback(analyzer.close)  # the analysis processes stop with the service
     analyse = AnalysisStage(
-        s.pool, s.clock, LazyAnalyzer(s.responders), metrics=s.metrics, regions=s.responders.regions
+        s.pool,
+        s.clock,
+        analyzer,
+        metrics=s.metrics,
+        regions=s.responders.regions,
     )
     group = GroupingStage(s.pool, s.clock, s.responders, metrics=s.metrics)
     return [
-        Job("analyse", analyse.run_once, interval=ANALYSE_INTERVAL_S, busy_interval=0.0),
-        Job("group", group.run_once, interval=GROUP_INTERVAL_S, busy_interval=0.0),
+        Job("analyse", analyse.run_once, interval=ANALYSE_INTERVAL_S, busy_interval=0.0, wakeable=True),
+        Job("group", group.run_once, interval=GROUP_INTERVAL_S, busy_interval=0.0, wakeable=True),
     ]

@@ -29,6 +29,12 @@ class RemoteAnalysis:
     explain: dict[str, Any] = field(default_factory=dict)
 
 
+def detach(result: Any) -> RemoteAnalysis:
+    """The attributes the analysis stage reads, as plain data: small to pickle between processes."""
+    values = {k: plain(getattr(result, k, None)) for k in _FIELDS}
+    return RemoteAnalysis(**{k: v for k, v in values.items() if v is not None})
+
+
 def serve(responders_dir: str, conn: Connection) -> None:
     """The child's loop: build the analyser once, then answer batches until told to stop (None)."""
     from monitor.config.responders import load_responders

@@ -1,0 +1,48 @@
+"""`yuqing run` start-up: waits for an external PostgreSQL, then gives up with a clear message; bad settings
+are named."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(env_extra: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "DATABASE_URL"))}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "run", "--listen", f"127.0.0.1:{free_port()}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_an_unreachable_database_is_waited_for_then_named() -> None:
+    port = free_port()  # nobody listens there
+    result = _run({"DATABASE_URL": f"postgresql://yuqing:pw@127.0.0.1:{port}/yuqing", "YUQING_DB_WAIT": "2"})
+    assert result.returncode == 1, result.stderr
+    assert "waiting for PostgreSQL at 127.0.0.1" in result.stderr
+    assert f"PostgreSQL at 127.0.0.1:{port}/yuqing did not answer within 2 s" in result.stderr
+    assert "Traceback" not in result.stderr and "pw" not in result.stderr.replace("pwd", "")
+
+
+def test_bad_settings_are_all_named() -> None:
+    result = _run({"YUQING_DB_WAIT": "soon", "YUQING_ANALYSIS_PROCESSES": "many"})
+    assert result.returncode != 0
+    assert "YUQING_DB_WAIT" in result.stderr and "YUQING_ANALYSIS_PROCESSES" in result.stderr
+    assert "Traceback" not in result.stderr
