@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict, deque
-from collections.abc import Callable
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
+
+import numpy as np
 
 from monitor.events.aggregate import absorb, new_event
 from monitor.events.burst import BurstChange, BurstParams
@@ -13,6 +17,7 @@ from monitor.events.heat import post_heat
 from monitor.events.model import EventState, PostIn
 from monitor.events.simhash import NEAR_DUPLICATE_DISTANCE, bands, hamming, simhash64
 from monitor.events.similarity import (
+    DIM_BITS,
     IdfTable,
     Weighted,
     cosine,
@@ -21,7 +26,21 @@ from monitor.events.similarity import (
     norm,
     weigh,
 )
-from monitor.events.text import TermHasher, normalise, terms, text_key
+from monitor.events.text import TermTable, normalise, terms, text_key
+
+_WEIGHT = itemgetter(1)
+
+
+def _front_runners(dots: dict[int, float], norms: dict[int, float], k: int) -> list[tuple[float, int]]:
+    """(dot / norm, event) pairs that can be among the k largest; the others are never built."""
+    n = len(dots)
+    approx = np.fromiter(dots.values(), dtype=np.float64, count=n)
+    approx /= np.fromiter(map(norms.__getitem__, dots), dtype=np.float64, count=n)  # IEEE: as `dot / norm`
+    if n <= k:
+        return list(zip(approx.tolist(), dots, strict=True))
+    keep = np.flatnonzero(approx >= np.partition(approx, n - k)[n - k])  # ties with the k-th stay in
+    events = list(dots)
+    return [(a, events[i]) for i, a in zip(keep.tolist(), approx[keep].tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -76,7 +95,7 @@ class WindowIndex:
     def __init__(self, params: GroupingParams | None = None, idf: IdfTable | None = None) -> None:
         self.params = params or GroupingParams()
         self.idf = idf or IdfTable()
-        self.hasher = TermHasher()
+        self.terms = TermTable(DIM_BITS)
         self.events: dict[int, EventState] = {}
         self._postings: dict[int, dict[int, float]] = {}
         self._norms: dict[int, float] = {}  # centroid norms of indexed events, for the candidate loop
@@ -104,18 +123,19 @@ class WindowIndex:
 
     def _reindex(self, e: EventState) -> None:
         """Keep the weighted inverted index (term → {event: centroid weight}) in step with the centroid."""
-        old = self._indexed.get(e.id, [])
-        for t in old:
-            if t not in e.centroid:
-                bucket = self._postings.get(t)
+        event_id, centroid, postings = e.id, e.centroid, self._postings
+        old = self._indexed.get(event_id)
+        if old:
+            for t in set(old).difference(centroid):
+                bucket = postings.get(t)
                 if bucket is not None:
-                    bucket.pop(e.id, None)
+                    bucket.pop(event_id, None)
                     if not bucket:
-                        del self._postings[t]
-        for t, weight in e.centroid.items():
-            self._postings.setdefault(t, {})[e.id] = weight
-        self._indexed[e.id] = list(e.centroid)
-        self._norms[e.id] = e.centroid_norm or 1.0
+                        del postings[t]
+        for t, weight in centroid.items():
+            postings.setdefault(t, {})[event_id] = weight
+        self._indexed[event_id] = list(centroid)
+        self._norms[event_id] = e.centroid_norm or 1.0
 
     def _forget(self, event_id: int) -> None:
         self.events.pop(event_id, None)
@@ -161,7 +181,7 @@ class WindowIndex:
         self.idf.decay_to(post.published, self.params.df_half_life_s)
         clean = normalise(f"{post.title} {post.text}" if post.title else post.text)
         counts = terms(clean)
-        weighted = weigh(counts, self.hasher, self.idf)
+        weighted = weigh(counts, self.terms, self.idf)
         if len(weighted.ids):
             self.idf.add(weighted.ids)
         if len(counts) < self.params.min_simhash_terms:
@@ -184,39 +204,54 @@ class WindowIndex:
         """Dot products through the inverted index, skipping terms so common they say nothing here."""
         p = self.params
         bar = p.short_threshold if short else p.threshold
-        partial = len(w.vector) > p.probe_terms
-        probe = (
-            dict(heapq.nlargest(p.probe_terms, w.vector.items(), key=lambda kv: kv[1]))
-            if partial
-            else w.vector
-        )
-        dots: defaultdict[int, float] = defaultdict(float)
+        vector = w.vector
+        partial = len(vector) > p.probe_terms
+        rest_sq = 0.0  # squared norm of the post's terms left out of the dot products
+        if partial:
+            # the heaviest terms, heaviest first (ties in vector order, as heapq.nlargest gives them)
+            ordered = sorted(vector.items(), key=_WEIGHT, reverse=True)
+            probe: Iterable[tuple[int, float]] = ordered[: p.probe_terms]
+            rest_sq = sum([x * x for _, x in ordered[p.probe_terms :]])
+        else:
+            probe = vector.items()
+        dots: dict[int, float] = {}
+        add = dots.get  # a plain dict with a bound get: twice as fast as defaultdict's +=, same sums
         postings, cap = self._postings, p.max_postings
-        for term, weight in probe.items():
+        for term, weight in probe:
             bucket = postings.get(term)
             if bucket is None:
                 continue
             if len(bucket) > cap:
                 partial = True
+                rest_sq += weight * weight
                 continue
             for event_id, cw in bucket.items():
-                dots[event_id] += weight * cw
+                dots[event_id] = add(event_id, 0.0) + weight * cw
         if not dots:
             return None
-        events, half_life = self.events, p.half_life_s
-        # decay only lowers a score, so a full dot product already under the bar is out (a partial one
-        # can still grow by the skipped terms)
-        floor = 0.0 if partial else bar
-        norms = self._norms
-        ranked = [(dot / norms[ev], ev) for ev, dot in dots.items() if dot >= floor * norms[ev]]
+        events, half_life, norms = self.events, p.half_life_s, self._norms
+        if partial:
+            ranked = _front_runners(dots, norms, p.max_candidates)
+        else:
+            # decay only lowers a score, so a full dot product already under the bar is out (a partial one
+            # can still grow by the skipped terms)
+            ranked = [(dot / norms[ev], ev) for ev, dot in dots.items() if dot >= bar * norms[ev]]
+        # the skipped terms add at most their norm to a cosine (Cauchy–Schwarz, the post being a unit
+        # vector): a front-runner that could not beat the bar or the best so far even then is not computed
+        slack = math.sqrt(rest_sq) + 1e-9
+        need = bar
         best: tuple[int, float] | None = None
         for approx, event_id in heapq.nlargest(p.max_candidates, ranked):
             e = events[event_id]
-            # skipped terms only add to the cosine: then compute it exactly for the front-runners
-            score = cosine(w.vector, e.centroid, e.centroid_norm) if partial else approx
-            score *= decay_factor(t - e.last_seen, half_life)
+            decay = decay_factor(t - e.last_seen, half_life)
+            if partial:
+                if (approx + slack) * decay < need:
+                    continue
+                score = cosine(vector, e.centroid, e.centroid_norm) * decay
+            else:
+                score = approx * decay
             if score >= bar and (best is None or score > best[1]):
-                best = (event_id, score)
+                best, need = (event_id, score), score
         return best
 
     def assign(self, post: PostIn, repost_event: int | None, new_id: Callable[[], int]) -> Join:

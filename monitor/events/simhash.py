@@ -10,20 +10,21 @@ BITS = 64
 BANDS = 4
 BAND_BITS = BITS // BANDS
 NEAR_DUPLICATE_DISTANCE = 3  # Manku et al. (WWW 2007): 64-bit fingerprints, k = 3
-_SHIFTS = np.arange(BITS, dtype=np.uint64)
-_ONE = np.uint64(1)
 
 
-def simhash64(hashes: Sequence[int], weights: Sequence[float]) -> int:
+def simhash64(hashes: Sequence[int] | np.ndarray, weights: Sequence[float] | np.ndarray) -> int:
     """Charikar's simhash: each bit is the sign of the weighted vote of the features' hash bits."""
     if len(hashes) != len(weights):
         raise ValueError("hashes and weights differ in length")
-    if not hashes:
+    if not len(hashes):
         return 0
-    h = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
-    bits = ((h[:, None] >> _SHIFTS) & _ONE).astype(np.float64)
-    votes = np.asarray(weights, dtype=np.float64) @ (bits * 2.0 - 1.0)
-    return int(((votes > 0).astype(np.uint64) << _SHIFTS).sum())
+    h = np.asarray(hashes, dtype="<u8")
+    bits = np.unpackbits(h.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")  # bit j of hash i
+    signs = bits.astype(np.float64)
+    signs *= 2.0
+    signs -= 1.0
+    votes = np.asarray(weights, dtype=np.float64) @ signs
+    return int.from_bytes(np.packbits(votes > 0, bitorder="little").tobytes(), "little")
 
 
 def hamming(a: int, b: int) -> int:

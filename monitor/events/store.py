@@ -208,25 +208,30 @@ async def save_joins(
         [int(series[k][3]) for k in keys],
         [_latest_heat(events[k[0]]) for k in keys],
     )
-    for j in joins:
-        for change in j.burst:
-            p = posts[j.post_id]
-            if change == "ended":
-                await conn.execute(
-                    "UPDATE event_bursts SET ended_at = $2 WHERE event_id = $1 AND ended_at IS NULL",
-                    j.event_id,
-                    _ts(p.published),
-                )
-            else:
-                await conn.execute(
-                    """INSERT INTO event_bursts (event_id, started_at, detected_at, baseline, score)
-                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-                    j.event_id,
-                    _ts((j.burst_bucket or 0) * bucket_s),
-                    _ts(p.published),
-                    j.burst_baseline,
-                    j.burst_score,
-                )
+    bursts = [
+        (
+            j.event_id,
+            change == "started",
+            _ts(posts[j.post_id].published),
+            _ts((j.burst_bucket or 0) * bucket_s),
+            j.burst_baseline,
+            j.burst_score,
+        )
+        for j in joins
+        for change in j.burst
+    ]
+    if bursts:
+        # one statement per change, in the batch's order (an end and a new start of one event follow each
+        # other), pipelined in a single round trip
+        await conn.executemany(
+            """WITH ended AS (
+                   UPDATE event_bursts SET ended_at = $3::timestamptz
+                   WHERE NOT $2::bool AND event_id = $1::bigint AND ended_at IS NULL)
+               INSERT INTO event_bursts (event_id, started_at, detected_at, baseline, score)
+               SELECT $1::bigint, $4::timestamptz, $3::timestamptz, $5::float8, $6::float8 WHERE $2::bool
+               ON CONFLICT DO NOTHING""",
+            bursts,
+        )
     await conn.execute(
         "UPDATE posts SET grouped_at = $2 WHERE id = ANY($1::bigint[])", [j.post_id for j in joins], now
     )

@@ -12,6 +12,7 @@ from monitor.events.burst import BurstParams, BurstState, initial, observe, thre
 from monitor.events.heat import Heat, author_weight, bucket_start, engagement, heat_score, post_heat
 from monitor.events.similarity import (
     DIM,
+    DIM_BITS,
     IdfTable,
     cosine,
     decay_factor,
@@ -20,7 +21,7 @@ from monitor.events.similarity import (
     top_terms,
     weigh,
 )
-from monitor.events.text import TermHasher, normalise, terms
+from monitor.events.text import TermTable, normalise, terms
 
 HOUR = 3600.0
 
@@ -63,7 +64,7 @@ def test_idf_round_trips_through_bytes() -> None:
 
 
 def _vec(text: str, idf: IdfTable | None = None) -> dict[int, float]:
-    return weigh(terms(normalise(text)), TermHasher(), idf or IdfTable()).vector
+    return weigh(terms(normalise(text)), TermTable(DIM_BITS), idf or IdfTable()).vector
 
 
 def test_weighted_vector_is_unit_and_cosine_ranks_related_text_higher() -> None:
@@ -73,7 +74,7 @@ def test_weighted_vector_is_unit_and_cosine_ranks_related_text_higher() -> None:
     assert norm(a) == pytest.approx(1.0)
     assert cosine(a, b, norm(b)) > 0.5 > cosine(a, c, norm(c))
     assert cosine(a, {}, 0.0) == 0.0
-    assert weigh(Counter(), TermHasher(), IdfTable()).vector == {}
+    assert weigh(Counter(), TermTable(DIM_BITS), IdfTable()).vector == {}
 
 
 def test_merge_centroid_decays_adds_and_truncates() -> None:

@@ -7,14 +7,12 @@ import random
 import pytest
 
 from monitor.events.simhash import bands, hamming, simhash64, to_signed, to_unsigned
-from monitor.events.text import TermHasher, normalise, terms, text_key
-
-HASH = TermHasher()
+from monitor.events.text import TermTable, normalise, term_hash, terms, text_key
 
 
 def fingerprint(text: str) -> int:
     counts = terms(normalise(text))
-    return simhash64([HASH(t) for t in counts], [float(c) for c in counts.values()])
+    return simhash64([term_hash(t) for t in counts], [float(c) for c in counts.values()])
 
 
 @pytest.mark.parametrize(
@@ -38,10 +36,34 @@ def test_terms_are_cjk_bigrams_and_whole_latin_tokens() -> None:
 
 
 def test_term_hash_is_stable_across_processes() -> None:
-    # blake2b, not Python's salted hash(): these values must never change between runs
-    assert TermHasher()("东航") == TermHasher()("东航")
-    assert TermHasher()("东航") != TermHasher()("航东")
+    # blake2b, not Python's salted hash(): these values must never change between runs, since workers
+    # share fingerprints and centroid term ids through PostgreSQL
+    assert term_hash("东航") == 0x3027A93EFB9E9B75
+    assert term_hash("东航") != term_hash("航东")
     assert text_key("滨江 爆炸!") == text_key("滨江爆炸")
+
+
+def test_term_table_gives_each_term_its_hash_and_masked_id_once() -> None:
+    table = TermTable(id_bits=18, max_terms=4)
+    rows = table.rows(["东航", "航东", "东航mu"])
+    assert [int(table.hashes[r]) for r in rows] == [term_hash(t) for t in ("东航", "航东", "东航mu")]
+    assert [int(table.ids[r]) for r in rows] == [
+        term_hash(t) & ((1 << 18) - 1) for t in ("东航", "航东", "东航mu")
+    ]
+    assert table.rows(["航东"]).tolist() == [rows[1]] and len(table) == 3
+    again = table.rows(["坠毁", "客机"])  # over max_terms: the table starts again, the values don't change
+    assert len(table) == 2 and [int(table.hashes[r]) for r in again] == [term_hash("坠毁"), term_hash("客机")]
+    for i in range(5000):  # the arrays grow
+        table.rows([f"t{i}"])
+    assert int(table.hashes[table.rows(["t4999"])[0]]) == term_hash("t4999")
+
+
+def test_simhash_bits_follow_the_weighted_vote() -> None:
+    # bit j is set when the features with bit j set outweigh those without it
+    assert simhash64([0b01, 0b10], [2.0, 1.0]) == 0b01
+    assert simhash64([0b01, 0b10], [1.0, 2.0]) == 0b10
+    assert simhash64([(1 << 64) - 1], [1.0]) == (1 << 64) - 1
+    assert simhash64([1 << 63, 1 << 63, 1], [1.0, 1.0, 1.0]) == 1 << 63
 
 
 @pytest.mark.parametrize(
