@@ -57,10 +57,10 @@ def covid7(data: Path) -> list[Labelled]:
     ]
 
 
-def weibo2018(data: Path) -> list[Labelled]:
-    """weibo2018_train.txt: `mid,label,text`, 1 = positive."""
+def weibo2018(data: Path, split: str = "train") -> list[Labelled]:
+    """weibo2018_{split}.txt: `mid,label,text`, 1 = positive."""
     out = []
-    for line in (data / "sentiment" / "weibo2018_train.txt").read_text(encoding="utf-8").splitlines():
+    for line in (data / "sentiment" / f"weibo2018_{split}.txt").read_text(encoding="utf-8").splitlines():
         parts = line.split(",", 2)
         if len(parts) == 3 and parts[1] in ("0", "1"):
             out.append(Labelled(parts[2], POS if parts[1] == "1" else NEG, "weibo2018"))
@@ -87,11 +87,13 @@ def reviews(data: Path, name: str) -> list[Labelled]:
 
 
 def sentiment_train(data: Path) -> list[Labelled]:
-    """Every training source (never the SMP eval files, which are the dev set)."""
+    """Every training source (never the SMP eval files, which are the dev set); weibo2018's small test
+    split is not our dev set, so it trains too."""
     return (
         smp(data, "virus_train")
         + covid7(data)
         + weibo2018(data)
+        + weibo2018(data, "test")
         + senti100k(data)
         + reviews(data, "chnsenticorp_htl_all")
         + reviews(data, "waimai_10k")

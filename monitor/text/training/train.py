@@ -20,29 +20,39 @@ import numpy as np
 from monitor.text.features import Doc, FeatureSpec, normalise
 from monitor.text.linear import LinearModel
 from monitor.text.sentiment import NEGATIVE, SentimentModel
-from monitor.text.tokenize import STOPWORDS, Tokenizer, read_word_list
-from monitor.text.topics import TopicModel, segmented_document, topic_document
+from monitor.text.tokenize import Tokenizer
 from monitor.text.training import datasets as ds
-from monitor.text.training.fit import (
-    best_threshold,
-    binary_metrics,
-    fit_sentiment,
-    fit_topic,
-    macro_f1,
-    snownlp_scores,
-)
+from monitor.text.training import topic_train
+from monitor.text.training.fit import best_threshold, binary_metrics, snownlp_scores
+from monitor.text.training.sentiment_fit import SentimentRecipe, fit_recipe
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-SENTIMENT_SPECS = {
-    "linear word n-grams (jieba 1-2)": FeatureSpec(19, 1, 0, True, True),
-    "linear char n-grams (1-3)": FeatureSpec(19, 1, 3, False, False),
-    "linear char 1-3 + jieba words": FeatureSpec(19, 1, 3, True, False),
+_CHAR_WORDS = FeatureSpec(19, 1, 3, True, False)
+_REVIEWS = frozenset({"chnsenticorp_htl_all", "waimai_10k"})
+SENTIMENT_CANDIDATES = {
+    "linear word n-grams (jieba 1-2)": SentimentRecipe(FeatureSpec(19, 1, 0, True, True)),
+    "linear char n-grams (1-3)": SentimentRecipe(FeatureSpec(19, 1, 3, False, False)),
+    "linear char 1-3 + jieba words": SentimentRecipe(_CHAR_WORDS),
+    "NB-scaled char 1-3 + jieba words (0.5+|r|, C=1)": SentimentRecipe(_CHAR_WORDS, 1.0, 0.5),
+    "NB-scaled char 1-3 + jieba words (0.5+|r|, C=1), 2^20 buckets": SentimentRecipe(
+        FeatureSpec(20, 1, 3, True, False), 1.0, 0.5
+    ),
 }
-TOPIC_SPECS = {
-    "linear word n-grams (1-2) tf-idf": FeatureSpec(18, 1, 0, True, True),
-    "linear char n-grams (1-3) tf-idf": FeatureSpec(18, 1, 3, False, False),
-    "linear char 1-3 + words 1-2 tf-idf": FeatureSpec(18, 1, 3, True, True),
-}
+# Measured with --ablations only (each fit takes minutes); never shipped unless moved above.
+SENTIMENT_ABLATIONS = {
+    "char 1-3 + jieba words, C=1": SentimentRecipe(_CHAR_WORDS, 1.0),
+    "char 1-3 + jieba words, virus_train x10": SentimentRecipe(
+        _CHAR_WORDS, source_weights={"virus_train": 10.0}
+    ),
+    "char 1-3 + jieba words, without hotel/waimai reviews": SentimentRecipe(
+        _CHAR_WORDS, drop_sources=_REVIEWS
+    ),
+    "char 1-3 + jieba words, hotel/waimai reviews x0.3": SentimentRecipe(
+        _CHAR_WORDS, source_weights={"virus_train": 5.0, **dict.fromkeys(_REVIEWS, 0.3)}
+    ),
+    "NB-scaled char 1-3 + jieba words (|r|, C=0.5)": SentimentRecipe(_CHAR_WORDS, 0.5, 0.0),
+    "NB-scaled char 1-3 + jieba words (|r|, C=2)": SentimentRecipe(_CHAR_WORDS, 2.0, 0.0),
+}  # fmt: skip
 
 
 def log(msg: str) -> None:
@@ -57,7 +67,9 @@ def sentiment_docs(tok: Tokenizer, texts: Sequence[str]) -> list[Doc]:
     return out
 
 
-def train_sentiment(data: Path, tok: Tokenizer, out_dir: Path, quick: bool, snownlp: bool) -> dict[str, Any]:
+def train_sentiment(
+    data: Path, tok: Tokenizer, out_dir: Path, quick: bool, snownlp: bool, ablations: bool = False
+) -> dict[str, Any]:
     train = ds.sentiment_train(data)
     dev = ds.sentiment_dev(data)
     if quick:
@@ -80,9 +92,9 @@ def train_sentiment(data: Path, tok: Tokenizer, out_dir: Path, quick: bool, snow
             snownlp_scores([r.text for r in dev], retrain), y_dev, domain
         )
     best: tuple[float, str, LinearModel] | None = None
-    for name, spec in SENTIMENT_SPECS.items():
+    for name, recipe in SENTIMENT_CANDIDATES.items():
         log(f"sentiment: fitting {name}")
-        model = fit_sentiment(x_train, [r.label for r in train], [r.source for r in train], spec)
+        model = fit_recipe(x_train, [r.label for r in train], [r.source for r in train], recipe)
         scores = SentimentModel(model).predict(x_dev)
         p = np.array([s.probs[NEGATIVE] for s in scores])
         rep = _binary_report(p, y_dev, domain)
@@ -90,6 +102,14 @@ def train_sentiment(data: Path, tok: Tokenizer, out_dir: Path, quick: bool, snow
         log(f"sentiment: {name}: {json.dumps(rep)}")
         if best is None or rep["accuracy_tuned"] > best[0]:
             best = (rep["accuracy_tuned"], name, model)
+    if ablations:
+        report["ablations"] = {}
+        for name, recipe in SENTIMENT_ABLATIONS.items():
+            log(f"sentiment: ablation {name}")
+            model = fit_recipe(x_train, [r.label for r in train], [r.source for r in train], recipe)
+            p = np.array([s.probs[NEGATIVE] for s in SentimentModel(model).predict(x_dev)])
+            report["ablations"][name] = _binary_report(p, y_dev, domain)
+            log(f"sentiment: {name}: {json.dumps(report['ablations'][name])}")
     assert best is not None
     _, name, model = best
     threshold = candidates[name]["threshold"]
@@ -111,59 +131,7 @@ def train_sentiment(data: Path, tok: Tokenizer, out_dir: Path, quick: bool, snow
 
 
 def train_topic(data: Path, tok: Tokenizer, out_dir: Path) -> dict[str, Any]:
-    stop = frozenset(read_word_list(STOPWORDS))
-    split = ds.routing_split(data)
-    log(f"topic: {len(split.train)} train, {len(split.heldout)} held out ({sum(split.heldout_in_sample)} are "
-        f"the raw sample's messages), {len(split.raw_sample)} raw sample")  # fmt: skip
-    x_train = [segmented_document(normalise(r.text)) for r in split.train]
-    y_train = [r.label for r in split.train]
-    x_held = [segmented_document(normalise(r.text)) for r in split.heldout]
-    y_held = [r.label for r in split.heldout]
-    not_sample = np.array([not s for s in split.heldout_in_sample])
-    x_raw = [topic_document(tok.cut(normalise(f"{t} {d}")), stop) for t, d, _ in split.raw_sample]
-    y_raw = [label for _, _, label in split.raw_sample]
-    report: dict[str, Any] = {
-        "train_size": len(split.train),
-        "heldout_size": len(split.heldout),
-        "heldout_from_raw_sample": int(sum(split.heldout_in_sample)),
-        "raw_sample_size": len(split.raw_sample),
-    }
-    candidates: dict[str, dict[str, Any]] = {}
-    best: tuple[float, str, LinearModel] | None = None
-    for name, spec in TOPIC_SPECS.items():
-        log(f"topic: fitting {name}")
-        model = fit_topic(x_train, y_train, spec, ds.TOPICS)
-        topic = TopicModel(model)
-        held = _argmax(topic.predict(x_held))
-        raw = _argmax(topic.predict(x_raw))
-        rep = {
-            "heldout_macro_f1": macro_f1(y_held, held, ds.TOPICS),
-            "heldout_accuracy": _acc(y_held, held),
-            "heldout_excluding_sample_macro_f1": macro_f1(
-                list(np.array(y_held)[not_sample]), list(np.array(held)[not_sample]), ds.TOPICS
-            ),
-            "raw_sample_macro_f1": macro_f1(y_raw, raw, ds.TOPICS),
-            "raw_sample_accuracy": _acc(y_raw, raw),
-        }
-        candidates[name] = rep
-        log(f"topic: {name}: {json.dumps(rep)}")
-        if best is None or rep["heldout_macro_f1"] > best[0]:
-            best = (rep["heldout_macro_f1"], name, model)
-    assert best is not None
-    _, name, model = best
-    path = out_dir / "topic.npz"
-    model.save(path)
-    report["candidates"] = candidates
-    report["shipped"] = {"candidate": name, **candidates[name], "bytes": path.stat().st_size}
-    return report
-
-
-def _argmax(probs: list[dict[str, float]]) -> list[str]:
-    return [max(p, key=lambda t: p[t]) for p in probs]
-
-
-def _acc(y: Sequence[str], p: Sequence[str]) -> float:
-    return round(float(np.mean([a == b for a, b in zip(y, p, strict=True)])), 4)
+    return topic_train.train_topic(data, tok, out_dir)
 
 
 def _counts(items: Sequence[str]) -> dict[str, int]:
@@ -202,18 +170,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=("sentiment", "topic"), help="train one model only")
     parser.add_argument("--quick", action="store_true", help="a fifth of the sentiment data (smoke run)")
     parser.add_argument("--no-snownlp", action="store_true", help="skip the slow snownlp baselines")
+    parser.add_argument("--ablations", action="store_true", help="also measure the sentiment ablations")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     tok = Tokenizer()
     metrics_path = args.out / "metrics.json"
     metrics: dict[str, Any] = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
-        "sentiment": lambda: train_sentiment(args.data, tok, args.out, args.quick, not args.no_snownlp),
+        "sentiment": lambda: train_sentiment(
+            args.data, tok, args.out, args.quick, not args.no_snownlp, args.ablations
+        ),
         "topic": lambda: train_topic(args.data, tok, args.out),
     }
     for key, step in steps.items():
         if args.only in (None, key):
+            previous = metrics.get(key, {})
             metrics[key] = step()
+            if "ablations" in previous and "ablations" not in metrics[key]:
+                metrics[key]["ablations"] = previous["ablations"]  # measured by an earlier --ablations run
     metrics_path.write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(metrics, ensure_ascii=False, indent=2))
     return 0
