@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 
 from monitor.clock import SystemClock
 from monitor.config.errors import ConfigError
-from monitor.config.responders import load_responders
+from monitor.config.responders import Responders, load_responders
 from monitor.config.types import parse_duration
 from monitor.db.pool import create_pool
 from monitor.pipeline.analyzer import AnalyzerUnavailable, load_analyzer
@@ -52,10 +53,25 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--output", type=Path, default=None, help="write the JSON here instead of stdout")
     p.add_argument("--keep", action="store_true", help="keep the replay database afterwards")
     p.add_argument("--in-process", action="store_true", help="analyse in this process (one core)")
+    p.add_argument(
+        "--anywhere",
+        action="store_true",
+        help="open incidents for events that name no local place too (grading.require_local_region off): "
+        "for backtests on national archives",
+    )
+
+
+def anywhere(responders: Responders) -> Responders:
+    """The same configuration with grading.require_local_region off."""
+    policy = responders.policy
+    grading = policy.grading.model_copy(update={"require_local_region": False})
+    return dataclasses.replace(responders, policy=policy.model_copy(update={"grading": grading}))
 
 
 async def _replay(args: argparse.Namespace, options: ReplayOptions) -> dict[str, Any]:
     responders = load_responders(args.responders)
+    if args.anywhere:
+        responders = anywhere(responders)
     posts, problems = load_archive(args.file)
     for problem in problems[:20]:
         print(f"yuqing replay: {args.file}: {problem}", file=sys.stderr)
