@@ -22,6 +22,8 @@ STOP_TIMEOUT_S = 5.0  # how long `close` lets a child finish its batch before ki
 
 # Set only in a forked child, by its initializer: the object it inherited from the parent.
 _inherited: Any = None
+# Held back in a child from its fork until its initializer has replaced the parent's handlers.
+_DEFERRED = {signal.SIGTERM, signal.SIGINT}
 
 
 class ProcessDied(RuntimeError):
@@ -40,6 +42,9 @@ def _adopt(state: Any, parent: int) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Blocked since the fork (see ForkedPool._running): one that arrived meanwhile takes effect now, under
+    # the child's own handlers, instead of reaching the parent's loop through the inherited wakeup fd.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -91,9 +96,13 @@ class ForkedPool(Generic[S]):
                 # With fork, the first submit forks every child. Frozen objects are never collected by a
                 # child's GC, so the models' pages stay shared instead of being copied on write.
                 gc.freeze()
+                # Children are forked from this thread and inherit its signal mask: until their initializer
+                # runs they must not handle SIGTERM/SIGINT with the parent's handlers.
+                masked = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
                 try:
                     first = executor.submit(os.getpid)
                 finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, masked)
                     gc.unfreeze()
                 try:
                     first.result()

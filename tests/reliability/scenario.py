@@ -96,7 +96,7 @@ class Soak:
 
         await wait_for(f"simulated time {sim}", reached, limit, self.workers)
 
-    async def settle(self, last_disturbance: datetime, end: datetime, limit: float = 90.0) -> Facts:
+    async def settle(self, last_disturbance: datetime, end: datetime, limit: float = 180.0) -> Facts:
         """Finish the pushes, run past stranded leases, freeze time, wait until nothing is due; the facts."""
         assert self.pusher is not None and self.governor is not None
         await asyncio.wait_for(self.pusher, limit)
