@@ -2,21 +2,23 @@
 
 Real Weibo posts (the COVID-19 stream, bench/streams.py) are served as RSSHub-style feeds (50 items each) by
 an aiohttp server on 127.0.0.1 in its own process. Each measurement runs in a fresh worker process on a fresh
-embedded PostgreSQL (durable commits, as `yuqing run`), draining the product's stages one after the other:
+embedded PostgreSQL (durable commits, as `yuqing run`), running the product's stages
 
   poll (conditional GET, parse, batched store, health) → analyse (AnalysisStage) → group (GroupingStage:
   events, heat, bursts, grading, incidents and their first pages)
 
-and reports each stage's share, posts/s over the three, and the worker's RSS. Ours uses monitor.text's
+as concurrent jobs of one worker, as the service runs them, and reports posts/s from the first fetch to the
+last grouped post and the worker's RSS; `stage_after_stage` drains them one after the other instead, for each
+stage's share. Ours uses monitor.text's
 analyser (models loaded before the clock starts, as a running worker has them) in forked analysis
 processes (YUQING_ANALYSIS_PROCESSES=auto); the baseline is the same pipeline with snownlp's default
 `sentiments` as the analyser, measured on a smaller sample in the same run (it manages about 100 posts/s,
 so its rate is per post). Ours runs at N and 10×N posts: the growth figure.
 
 `analysis_processes_ab` compares, in the same run on N posts, analysis in the worker process (0, the old
-mode: a thread, one core) with the forked processes, each drained stage after stage and also as the
-service runs them: analyse and group as two concurrent jobs of one worker (`overlapped`), where
-`overlap_s` is how long both were busy at once.
+mode: a thread, one core) with the forked processes, both as the service runs the stages (`overlapped`,
+where `busy_s` is how long each stage was working and `overlap_s` how long analyse and group were busy at
+once) and stage after stage.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class Run:
     uri: str
     now: datetime
     processes: int = 0  # analysis processes (0 = a thread of the worker process)
-    overlapped: bool = False  # analyse and group as concurrent jobs instead of one after the other
+    overlapped: bool = False  # poll, analyse and group as concurrent jobs instead of one after the other
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -143,24 +145,24 @@ def overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float
     return sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)
 
 
-async def analyse_and_group_together(analyse: Busy, group: Busy) -> None:
-    """As one worker runs them: two jobs on one event loop, each draining while it finds work."""
-    analysed = asyncio.Event()
+async def drain_together(chain: list[Busy]) -> None:
+    """As one worker runs its jobs: every stage a coroutine on one event loop, draining while it finds work
+    and pausing IDLE_S when it finds none; a stage is done once the stage before it is done and it then
+    finds nothing more."""
+    done = [asyncio.Event() for _ in chain]
 
-    async def analyse_job() -> None:
-        while await analyse.run_once():
-            pass
-        analysed.set()
-
-    async def group_job() -> None:
+    async def job(i: int) -> None:
+        stage, upstream = chain[i], done[i - 1] if i else None
         while True:
-            if await group.run_once():
+            if await stage.run_once():
                 continue
-            if analysed.is_set() and not await group.run_once():
-                return
-            await asyncio.sleep(IDLE_S)
+            if upstream is None or (upstream.is_set() and not await stage.run_once()):
+                break
+            if not upstream.is_set():
+                await asyncio.sleep(IDLE_S)
+        done[i].set()
 
-    await asyncio.gather(analyse_job(), group_job())
+    await asyncio.gather(*(job(i) for i in range(len(chain))))
 
 
 async def measure(run: Run) -> dict[str, Any]:
@@ -182,17 +184,17 @@ async def measure(run: Run) -> dict[str, Any]:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
             p = poller(pool, http, clock, sources)
             await p.sync()
-            steps: list[tuple[str, Any]] = [("fetch_parse_store", p)]
-            steps += [] if run.overlapped else [("analyse", analyse), ("group", group)]
-            for name, stage in steps:
-                started = time.perf_counter()
-                while await stage.run_once():
-                    pass
-                stages[name] = time.perf_counter() - started
+            fetch = Busy(p.run_once)
             if run.overlapped:
                 started = time.perf_counter()
-                await analyse_and_group_together(analyse, group)
-                stages["analyse_and_group"] = time.perf_counter() - started
+                await drain_together([fetch, analyse, group])
+                stages["fetch_analyse_group"] = time.perf_counter() - started
+            else:
+                for name, stage in (("fetch_parse_store", fetch), ("analyse", analyse), ("group", group)):
+                    started = time.perf_counter()
+                    while await stage.run_once():
+                        pass
+                    stages[name] = time.perf_counter() - started
         counts = await pool.fetchrow(
             """SELECT (SELECT count(*) FROM posts) AS posts,
                       (SELECT count(*) FROM posts WHERE grouped_at IS NOT NULL) AS grouped,
@@ -216,7 +218,7 @@ async def measure(run: Run) -> dict[str, Any]:
     out["stage_seconds"] = {k: round(v, 2) for k, v in stages.items()}
     out["stage_posts_per_s"] = {k: round(posts / v) if v else None for k, v in stages.items()}
     if run.overlapped:
-        busy = {"analyse": analyse.spans, "group": group.spans}
+        busy = {"fetch": fetch.spans, "analyse": analyse.spans, "group": group.spans}
         out["busy_s"] = {k: round(sum(e - s for s, e in v), 2) for k, v in busy.items()}
         out["overlap_s"] = round(overlap(analyse.spans, group.spans), 2)
     out["worker_rss_mb"] = rss_mb()
@@ -249,16 +251,14 @@ async def run(quick: bool) -> dict[str, Any]:
     baseline_feeds = 1 if quick else 6  # snownlp: 50 / 300 posts
     with server_process(serve_feeds, feed_of_posts, PER_FEED) as port:
         base = f"http://127.0.0.1:{port}"
-        baseline = await one(base, "snownlp", baseline_feeds)
+        # as the service runs them: the stages as concurrent jobs of one worker
+        baseline = await one(base, "snownlp", baseline_feeds, overlapped=True)
         processes = parse_analysis_processes("auto")
-        ours = await one(base, "ours", feeds, processes)
-        ours_10x = await one(base, "ours", feeds * 10, processes)
-        ab = [
-            await one(base, "ours", feeds, n, overlapped)
-            for overlapped in (False, True)
-            for n in ((0, processes) if overlapped else (0,))
-        ]
-    ab.insert(1, ours)
+        ours = await one(base, "ours", feeds, processes, overlapped=True)
+        ours_10x = await one(base, "ours", feeds * 10, processes, overlapped=True)
+        # each stage alone (their shares), and analysis in the worker process instead of forked ones
+        apart = {n: await one(base, "ours", feeds, n) for n in (0, processes)}
+        in_worker = await one(base, "ours", feeds, 0, overlapped=True)
     rate = ours["posts_per_s"]
     return {
         "name": "pipeline",
@@ -267,9 +267,10 @@ async def run(quick: bool) -> dict[str, Any]:
         "end_to_end": ours,
         "end_to_end_10x_posts": ours_10x,
         "baseline_snownlp": baseline,
+        "stage_after_stage": apart[processes],
         "analysis_processes_ab": {
-            "stage_after_stage": {"0": brief(ab[0]), str(processes): brief(ab[1])},
-            "overlapped": {"0": brief(ab[2]), str(processes): brief(ab[3])},
+            "stage_after_stage": {str(n): brief(r) for n, r in apart.items()},
+            "overlapped": {"0": brief(in_worker), str(processes): brief(ours)},
         },
         "speedup_vs_snownlp": round(rate / baseline["posts_per_s"], 1) if baseline["posts_per_s"] else None,
         "growth_10x_posts": {
@@ -282,9 +283,10 @@ async def run(quick: bool) -> dict[str, Any]:
         "target_posts_per_s": TARGET_POSTS_PER_S,
         "meets_target": rate >= TARGET_POSTS_PER_S,
         "note": (
-            "one worker process (with its analysis processes), stages drained one after the other (their "
-            "shares are in stage_seconds); models loaded before timing (model_load_s). Several worker "
-            "processes: bench/scaleout_bench.py"
+            "one worker process (with its analysis processes) running poll, analyse and group as concurrent "
+            "jobs, as `yuqing run` does; `stage_after_stage` drains them one after the other for each "
+            "stage's share; models loaded before timing (model_load_s). Several worker processes: "
+            "bench/scaleout_bench.py"
         ),
         "machine": machine(),
     }

@@ -38,6 +38,7 @@ from monitor.app import build_jobs, services_for
 from monitor.clock import SystemClock
 from monitor.db.pool import create_pool
 from monitor.settings import Settings
+from monitor.wake import WakeBus
 from monitor.worker import Job, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,10 @@ def counting(job: Job, counts: Counter[str]) -> Job:
 
 async def work(settings: Settings, ready: Any, go: Event, stop: Event) -> dict[str, Any]:
     counts: Counter[str] = Counter()
-    async with services_for(settings, SystemClock()) as services:
+    async with (
+        services_for(settings, SystemClock()) as services,
+        WakeBus(services.pool, services.wakeup, name=settings.worker_id),
+    ):  # as `yuqing run`: stages wake each other, across the workers too
         jobs = build_jobs(services)
         for job in jobs:  # load the models now: the analysis stage's analyser loads them on first use
             analyzer = getattr(getattr(job.run_once, "__self__", None), "analyzer", None)
@@ -78,7 +82,7 @@ async def work(settings: Settings, ready: Any, go: Event, stop: Event) -> dict[s
             await asyncio.to_thread(stop.wait)
             halt.set()
 
-        await asyncio.gather(run_jobs(jobs, services.clock, halt), watch())
+        await asyncio.gather(run_jobs(jobs, services.clock, halt, services.wakeup), watch())
     return {"worker": settings.worker_id, "done": dict(counts), "rss_mb": rss_mb()}
 
 

@@ -110,17 +110,21 @@ def dev_sentiment(quick: bool) -> dict[str, Any]:
     virus = np.array([r.source == "virus_eval_labeled" for r in dev])
     analyzer = TextAnalyzer()
     p = np.array([a.negative for a in analyzer.analyze_many([r.text for r in dev])])
-    shipped = {
+    seen = {
         **binary_metrics(p, y, 0.5),
         "accuracy_virus": binary_metrics(p[virus], y[virus], 0.5)["accuracy"],
         "accuracy_usual": binary_metrics(p[~virus], y[~virus], 0.5)["accuracy"],
     }
     sample = slice(None, None, 4) if quick else slice(None)
     snow = snownlp_scores([r.text for r in dev][sample], None)
+    training = json.loads((MODELS / "metrics.json").read_text(encoding="utf-8"))["sentiment"]
     return {
         "dev": "SMP2020-EWECT virus_eval_labeled + usual_eval_labeled (negative = angry/sad/fear)",
         "dev_size": len(dev),
-        "shipped": shipped,
+        # The shipped model trains on the dev rows too: its honest figures are the training report's
+        # out-of-fold ones; scoring it here on the rows it saw only checks the run-time code agrees.
+        "shipped_out_of_fold_from_training_report": training.get("shipped"),
+        "shipped_seen_in_training_measured_here": seen,
         "snownlp_default_measured": {**binary_metrics(snow, y[sample], 0.5), "texts": len(snow)},
     }
 

@@ -23,6 +23,7 @@ from monitor.observability.job import ObservabilityRefresher
 from monitor.pipeline.jobs import pipeline_jobs
 from monitor.settings import Settings
 from monitor.sources.job import poll_job
+from monitor.wake import WakeBus
 from monitor.web import intake, ops, reports
 from monitor.web.app import create_app as create_web_app
 from monitor.web.keys import SERVICES
@@ -46,7 +47,7 @@ class Services:
     sources: list[Source]
     metrics: Metrics
     http: aiohttp.ClientSession
-    wakeup: Wakeup = field(default_factory=Wakeup)  # a stored 12345 push wakes this process's stages
+    wakeup: Wakeup = field(default_factory=Wakeup)  # a stored 12345 push or a stage's output wakes the stages
     cleanup: ExitStack = field(default_factory=ExitStack)  # closed when the service stops (analysis pool)
 
 
@@ -70,7 +71,10 @@ async def services_for(
             with services.cleanup:
                 yield services
             return
-        async with database(settings.database_url, settings.data_dir, wait_s=settings.db_wait_s) as opened:
+        # 10 connections for the jobs and the console, plus the one monitor.wake's listener keeps
+        async with database(
+            settings.database_url, settings.data_dir, max_size=11, wait_s=settings.db_wait_s
+        ) as opened:
             services = Services(
                 settings, clock or SystemClock(), opened, responders, sources, Metrics(), http
             )
@@ -143,7 +147,11 @@ async def run_service(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
-    async with services_for(settings, clock) as services:
+    async with (
+        services_for(settings, clock) as services,
+        # Work stored here wakes the other processes' stages; a process with stages also hears theirs.
+        WakeBus(services.pool, services.wakeup, name=settings.worker_id, listen=settings.role != "web"),
+    ):
         runner: web.AppRunner | None = None
         serves_console = settings.role in ("all", "web")
         # A worker still serves /healthz, /readyz and /metrics: its engine and delivery metrics live there.

@@ -35,11 +35,14 @@ class Job:
 
 @dataclass
 class Wakeup:
-    """In-process nudges between pipeline stages: a stored push or a stage that produced rows wakes the
-    idle stages, so an order goes from intake to the robot in processing time rather than in the sum of
-    the stages' idle intervals. (Across processes the intervals still bound the delay.)"""
+    """Nudges between pipeline stages: a stored push or a stage that produced rows wakes the idle stages,
+    so an order goes from intake to the robot in processing time rather than in the sum of the stages'
+    idle intervals. Other processes hear of it through `announce` (a `monitor.wake.WakeBus`, while one
+    runs); without it, or when a notice is lost, their idle intervals still bound the delay."""
 
     _events: list[asyncio.Event] = field(default_factory=list)
+    # Tells the other processes that work of a kind appeared here; never raises, never blocks.
+    announce: Callable[[str], None] | None = None
 
     def register(self) -> asyncio.Event:
         event = asyncio.Event()
@@ -47,9 +50,17 @@ class Wakeup:
         return event
 
     def nudge(self, but: asyncio.Event | None = None) -> None:
+        """Wake this process's idle stages (all but `but`)."""
         for event in self._events:
             if event is not but:
                 event.set()
+
+    def work_appeared(self, kind: str, but: asyncio.Event | None = None) -> None:
+        """Work appeared here (`kind`: the stage or intake that stored it): wake this process's idle stages
+        and tell the other processes."""
+        self.nudge(but)
+        if self.announce is not None:
+            self.announce(kind)
 
 
 def backoff_delay(failures: int, interval: float, cap: float, jitter: float) -> float:
@@ -97,7 +108,7 @@ async def run_job(
         try:
             done = await job.run_once()
             if done and wake is not None and wakeup is not None:  # a stage made work for the next
-                wakeup.nudge(but=wake)
+                wakeup.work_appeared(job.name, but=wake)  # once per pass, however many rows
             if unavailable:
                 log.info("job %s: database available again after %d failed passes", job.name, unavailable)
             failures = unavailable = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import Container
 from dataclasses import dataclass
@@ -79,6 +80,16 @@ def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
     )
 
 
+def encoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row as the stage stores it: severity and explain as JSON text, which PostgreSQL parses into jsonb
+    (encoding is done where the row was made, in the analysis processes when there are some)."""
+    return (*row[:8], _dumps(row[8]), _dumps(row[9]))
+
+
+def _dumps(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
 def analysis_text(title: str, text: str, source_kind: str, extra: dict[str, Any]) -> str:
     """What the analyser reads: title and text; for a 12345 order also the platform's own category and the
     unit it was dispatched to (派单), which say more about the owning department than the caller's words."""
@@ -104,9 +115,10 @@ def with_fallback_region(
         region, why = source_region, f"source configured with region {source_region!r}"
     else:
         return row
-    explain = dict(row[9]) if isinstance(row[9], dict) else {}
+    stored = json.loads(row[9]) if isinstance(row[9], str) else row[9]  # an encoded row stays encoded
+    explain = dict(stored) if isinstance(stored, dict) else {}
     explain["region_fallback"] = f"text names no place → {why}"
-    return (*row[:6], region, *row[7:9], explain)
+    return (*row[:6], region, *row[7:9], _dumps(explain) if isinstance(row[9], str) else explain)
 
 
 def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
@@ -142,10 +154,10 @@ class AnalysisStage:
                 author_verified_type=item.author_verified_type,
                 hotline_urgency=item.hotline_urgency,
             )
-            return analysis_row(post_id, result)
+            return encoded(analysis_row(post_id, result))
         except Exception as exc:  # a poison post must not stop the stage
             log.warning("analysis of post %s failed: %s", post_id, exc)
-            return failed_row(post_id, f"{type(exc).__name__}: {exc}")
+            return encoded(failed_row(post_id, f"{type(exc).__name__}: {exc}"))
 
     def _analyse(self, rows: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
         results = self._analyse_texts(rows)
@@ -167,13 +179,17 @@ class AnalysisStage:
                     hotline_urgency=extra.get("urgency") if r["source_kind"] == "hotline" else None,
                 )
             )
+        ready = getattr(self.analyzer, "analyse_rows", None)
         many = getattr(self.analyzer, "analyze_many", None)
-        if many is not None:
-            try:  # the models score a whole batch at once, many times faster than post by post
+        try:  # the models score a whole batch at once, many times faster than post by post
+            if ready is not None:  # rows made (and JSON encoded) where the analysis ran
+                made = ready(items)
+                return [(r["id"], *values) for r, values in zip(rows, made, strict=True)]
+            if many is not None:
                 results = many(items)
-                return [analysis_row(r["id"], res) for r, res in zip(rows, results, strict=True)]
-            except Exception as exc:
-                log.warning("batch analysis failed (%s); analysing post by post", exc)
+                return [encoded(analysis_row(r["id"], res)) for r, res in zip(rows, results, strict=True)]
+        except Exception as exc:
+            log.warning("batch analysis failed (%s); analysing post by post", exc)
         return [self._one(r["id"], item) for r, item in zip(rows, items, strict=True)]
 
     async def run_once(self) -> int:
@@ -195,9 +211,10 @@ class AnalysisStage:
             await conn.execute(
                 """INSERT INTO post_analysis (post_id, negative, polarity, topic, topic_score, department,
                                               region, casualty_grade, severity, explain, analysed_at)
-                   SELECT *, $11 FROM unnest($1::bigint[], $2::real[], $3::text[], $4::text[], $5::real[],
-                                             $6::text[], $7::text[], $8::smallint[], $9::jsonb[],
-                                             $10::jsonb[])
+                   SELECT id, neg, pol, topic, score, dept, region, grade, sev::jsonb, why::jsonb, $11
+                   FROM unnest($1::bigint[], $2::real[], $3::text[], $4::text[], $5::real[], $6::text[],
+                               $7::text[], $8::smallint[], $9::text[], $10::text[])
+                        AS r(id, neg, pol, topic, score, dept, region, grade, sev, why)
                    ON CONFLICT (post_id) DO UPDATE SET negative = EXCLUDED.negative,
                        polarity = EXCLUDED.polarity, topic = EXCLUDED.topic,
                        topic_score = EXCLUDED.topic_score,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from monitor.config.responders import Responders
-from monitor.pipeline.analyse import AnalysisInput, Analyzer
+from monitor.pipeline.analyse import AnalysisInput, Analyzer, analysis_row, encoded
 from monitor.pipeline.forked import ForkedPool, ProcessDied, fork_available
 
 if TYPE_CHECKING:
@@ -57,6 +57,12 @@ def analyse_detached(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list
     from monitor.pipeline.remote import detach  # remote imports this module
 
     return [detach(r) for r in analyse_all(analyzer, items)]
+
+
+def analyse_encoded(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list[tuple[Any, ...]]:
+    """In an analysis process: the post_analysis values the stage stores (all but the post id), with
+    severity and explain already JSON text, so the worker process only ships them to PostgreSQL."""
+    return [encoded(analysis_row(0, r))[1:] for r in analyse_all(analyzer, items)]
 
 
 def split(items: Sequence[AnalysisInput], parts: int) -> list[Sequence[AnalysisInput]]:
@@ -152,12 +158,28 @@ class LazyAnalyzer:
         pool = self._forked()
         if pool is None:
             return analyse_all(self._get(), items)
+        return self._split_map(pool, analyse_detached, items)
+
+    def analyse_rows(self, items: Sequence[AnalysisInput]) -> list[tuple[Any, ...]]:
+        """What the analysis stage stores for each item (see `analyse_encoded`), made in the analysis
+        processes when there are some: the worker process neither unpickles results nor encodes JSON."""
+        pool = self._forked()
+        if pool is None:
+            return analyse_encoded(self._get(), items)
+        return self._split_map(pool, analyse_encoded, items)
+
+    def _split_map(
+        self,
+        pool: ForkedPool[Analyzer],
+        fn: Callable[[Analyzer, Sequence[AnalysisInput]], list[Any]],
+        items: Sequence[AnalysisInput],
+    ) -> list[Any]:
         parts = split(items, pool.processes)
         try:
-            done = pool.map(analyse_detached, parts)
+            done = pool.map(fn, parts)
         except ProcessDied as exc:
             log.warning("analysis process died in a batch of %d posts (%s); retrying once", len(items), exc)
-            done = pool.map(analyse_detached, parts)
+            done = pool.map(fn, parts)
         return [r for part in done for r in part]
 
     def close(self) -> None:

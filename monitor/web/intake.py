@@ -214,7 +214,7 @@ async def intake_hotline(request: web.Request) -> web.Response:
     created = sum(1 for s in stored if s.created)
     if created:
         services.metrics.posts_ingested.labels(kind="hotline").inc(created)
-        services.wakeup.nudge()  # analyse it now, not at the next idle pass
+        services.wakeup.work_appeared("intake")  # analyse it now, here and in the other workers
     results = [_result(s) for s in stored]
     status = 201 if created else 200
     if not batch:
