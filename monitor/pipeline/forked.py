@@ -31,7 +31,9 @@ class ProcessDied(RuntimeError):
 
 
 def fork_available() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether this process can fork analysis processes: the platform forks, and this process is not a
+    daemonic multiprocessing child (which multiprocessing forbids to have children)."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def _adopt(state: Any, parent: int) -> None:

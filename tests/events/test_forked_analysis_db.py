@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import signal
@@ -20,7 +21,7 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.config.errors import ConfigError
 from monitor.config.responders import Responders
-from monitor.pipeline.analyse import AnalysisInput, AnalysisStage, analysis_row
+from monitor.pipeline.analyse import AnalysisInput, AnalysisStage, analysis_row, encoded
 from monitor.pipeline.analyzer import LazyAnalyzer
 from monitor.pipeline.forked import ForkedPool, ProcessDied
 from monitor.settings import Settings, parse_analysis_processes
@@ -159,9 +160,34 @@ def test_forked_results_equal_in_process_results(responders: Responders, before:
         mine = [analysis_row(i, r) for i, r in enumerate(here.analyze_many(items))]
         theirs = [analysis_row(i, r) for i, r in enumerate(there.analyze_many(items))]
         one = analysis_row(0, there.analyze(texts[0], author_verified_type=1))
+        rows_there, rows_here = there.analyse_rows(items), here.analyse_rows(items)
     finally:
         there.close()
     assert theirs == mine and one == mine[0]
+    # the rows the stage stores, made (and JSON encoded) in the analysis processes
+    assert rows_there == rows_here == [encoded(row)[1:] for row in mine]
+    assert json.loads(rows_there[0][7]) == mine[0][8] and json.loads(rows_there[0][8]) == mine[0][9]
+
+
+def _in_a_daemonic_process(responders: Responders, out: Any) -> None:
+    analyzer = LazyAnalyzer(responders, processes=2, loader=ChildAnalyzer)
+    try:
+        out.put((analyzer.processes, analyzer.analyze_many([AnalysisInput(WATER)])[0].region))
+    finally:
+        analyzer.close()
+
+
+def test_a_daemonic_process_analyses_in_itself(responders: Responders, before: set[int]) -> None:
+    """multiprocessing forbids a daemonic process children: the analyser works there without them."""
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_in_a_daemonic_process, args=(responders, out), daemon=True)
+    proc.start()
+    try:
+        assert out.get(timeout=60) == (0, "jiangbei-beihu")
+    finally:
+        proc.join(10)
+    assert proc.exitcode == 0
 
 
 def test_close_leaves_no_process_and_a_closed_analyser_refuses_work(
