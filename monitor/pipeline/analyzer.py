@@ -93,7 +93,7 @@ class LazyAnalyzer:
         self._loader = loader
         self._processes = processes if processes >= 2 and fork_available() else 0
         if processes >= 2 and not self._processes:
-            log.info("cannot fork analysis processes here (no fork, or a daemonic process); analysing in this one")
+            log.info("cannot fork analysis processes here (no fork, or a daemonic process); analysing here")
         self._analyzer: Analyzer | None = None
         self._pool: ForkedPool[Analyzer] | None = None
         self._closed = False
