@@ -150,7 +150,13 @@ async def run_service(
     async with (
         services_for(settings, clock) as services,
         # Work stored here wakes the other processes' stages; a process with stages also hears theirs.
-        WakeBus(services.pool, services.wakeup, name=settings.worker_id, listen=settings.role != "web"),
+        WakeBus(
+            services.pool,
+            services.wakeup,
+            name=settings.worker_id,
+            listen=settings.role != "web",
+            metrics=services.metrics,
+        ),
     ):
         runner: web.AppRunner | None = None
         serves_console = settings.role in ("all", "web")

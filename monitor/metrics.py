@@ -125,6 +125,13 @@ class Metrics:
             "yuqing_auditor_heartbeat_timestamp_seconds", "When the clock auditor last completed", registry=r
         )
         self.ops_alerts_open = Gauge("yuqing_ops_alerts_open", "Open operator alerts", ["kind"], registry=r)
+        # wakeups across processes (monitor/wake.py)
+        self.wake_notices = Counter(
+            "yuqing_wake_notices",
+            "Wake notices: sent, send_failed, received (from another process), own (ignored), listener_lost",
+            ["event"],
+            registry=r,
+        )
 
     def _timeliness(self, name: str, doc: str) -> Histogram:
         return Histogram(

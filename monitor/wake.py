@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from monitor.db.pool import CONNECT_TIMEOUT_S, is_unavailable
+from monitor.metrics import Metrics
 from monitor.worker import MAX_DB_BACKOFF_S, Wakeup, backoff_delay
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,10 @@ class WakeBus:
         name: str,
         listen: bool = True,
         rng: Callable[[], float] = random.random,
+        metrics: Metrics | None = None,
     ) -> None:
         self._pool = pool
+        self._metrics = metrics
         self._wakeup = wakeup
         self._listen = listen
         self._rng = rng
@@ -148,6 +151,7 @@ class WakeBus:
             async with asyncio.timeout(SEND_TIMEOUT_S), self._pool.acquire() as conn:
                 await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, wake_payload(self.origin, work))
         except Exception as exc:  # a lost notice costs an idle interval, never a failure
+            self._count("send_failed")
             if not self._send_failing:
                 self._send_failing = True
                 log.warning(
@@ -156,6 +160,7 @@ class WakeBus:
                     type(exc).__name__, exc, exc_info=not expected_failure(exc),
                 )  # fmt: skip
             return
+        self._count("sent")
         if self._send_failing:
             self._send_failing = False
             log.info("wake notices: sending again")
@@ -167,6 +172,7 @@ class WakeBus:
             except Exception as exc:
                 self._outage += 1
                 if self._outage == 1:
+                    self._count("listener_lost")
                     log.warning(
                         "wake listener: not listening (%s: %s); reconnecting in the background, and until "
                         "then this worker's idle stages wait out their intervals",
@@ -222,4 +228,11 @@ class WakeBus:
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         if wakes_here(parse_wake(payload), self.origin):
+            self._count("received")
             self._wakeup.nudge()
+        else:
+            self._count("own")
+
+    def _count(self, event: str) -> None:
+        if self._metrics is not None:
+            self._metrics.wake_notices.labels(event=event).inc()

@@ -19,6 +19,7 @@ from monitor.app import run_service
 from monitor.clock import FakeClock
 from monitor.db.embedded import start_embedded
 from monitor.db.pool import DatabaseUnavailable, connect, create_pool
+from monitor.metrics import Metrics
 from monitor.settings import Settings
 from monitor.wake import (
     CHANNEL,
@@ -61,6 +62,10 @@ class Worker:
     wakeup: CountingWakeup
     stage: asyncio.Event
     bus: WakeBus
+    metrics: Metrics
+
+    def counted(self, event: str) -> float:
+        return self.metrics.registry.get_sample_value("yuqing_wake_notices_total", {"event": event}) or 0.0
 
 
 @asynccontextmanager
@@ -69,10 +74,11 @@ async def worker(dsn: str, name: str, *, listen: bool = True) -> AsyncIterator[W
     try:
         wakeup = CountingWakeup()
         stage = wakeup.register()
-        async with WakeBus(pool, wakeup, name=name, listen=listen) as bus:
+        metrics = Metrics()
+        async with WakeBus(pool, wakeup, name=name, listen=listen, metrics=metrics) as bus:
             if listen:
                 await asyncio.wait_for(bus.listening.wait(), WAIT_S)
-            yield Worker(pool, wakeup, stage, bus)
+            yield Worker(pool, wakeup, stage, bus, metrics)
     finally:
         await asyncio.wait_for(pool.close(), WAIT_S)  # hangs if the listener kept its connection
 
@@ -139,6 +145,9 @@ async def test_work_in_one_worker_wakes_the_others_stages_but_not_its_own_twice(
         await woken(a.stage)
         await woken(b.stage)
         assert (a.wakeup.nudges, b.wakeup.nudges) == (3, 3)
+        # each sent one notice, heard its own (ignored) and the other's and the bare one
+        for w in (a, b):
+            assert [w.counted(e) for e in ("sent", "own", "received", "send_failed")] == [1, 1, 2, 0]
 
 
 async def test_a_burst_of_work_is_one_notice_and_a_web_process_only_sends(
@@ -180,6 +189,7 @@ async def test_the_listener_reconnects_after_its_connection_is_killed(
             a.wakeup.work_appeared("group")
             await woken(b.stage)
             assert b.wakeup.nudges == 2
+            assert (b.counted("listener_lost"), a.counted("listener_lost")) == (1, 0)
         records = [r for r in caplog.records if r.name == "monitor.wake"]
         assert [r.levelname for r in records] == ["WARNING", "INFO"], [r.getMessage() for r in records]
         assert "not listening" in records[0].getMessage()
