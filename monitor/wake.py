@@ -227,9 +227,10 @@ class WakeBus:
             raise ConnectionError("the listening connection was closed")
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        if wakes_here(parse_wake(payload), self.origin):
+        notice = parse_wake(payload)
+        if wakes_here(notice, self.origin):
             self._count("received")
-            self._wakeup.nudge()
+            self._wakeup.nudge(kinds=notice.work or None)  # a notice naming no work wakes every stage
         else:
             self._count("own")
 

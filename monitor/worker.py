@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitor.clock import Clock
@@ -18,6 +18,21 @@ MAX_BACKOFF_S = 60.0
 # While the database is away every job waits at most this long, so all catch up within seconds of its
 # return; a connection attempt is cheap, and the jitter keeps workers and jobs from retrying in step.
 MAX_DB_BACKOFF_S = 5.0
+# Which stages each kind of new work feeds: a pass of the key's job that stored rows (or a stored 12345 push,
+# "intake") wakes these stages, in this process and, through monitor.wake, in the others. Output nothing
+# consumes (a delivered message, an audit) wakes nobody.
+FEEDS: dict[str, tuple[str, ...]] = {
+    "intake": ("analyse",),
+    "poll-sources": ("analyse",),
+    "analyse": ("group",),
+    "group": ("engine", "sender"),  # incidents opened or upgraded: clocks and first notifications
+    "engine": ("sender",),  # escalations and reminders queued
+}
+
+
+def woken_stages(kinds: Iterable[str]) -> set[str]:
+    """The stages that new work of these kinds feeds (pure)."""
+    return {stage for kind in kinds for stage in FEEDS.get(kind, ())}
 
 
 @dataclass(frozen=True)
@@ -40,26 +55,29 @@ class Wakeup:
     idle intervals. Other processes hear of it through `announce` (a `monitor.wake.WakeBus`, while one
     runs); without it, or when a notice is lost, their idle intervals still bound the delay."""
 
-    _events: list[asyncio.Event] = field(default_factory=list)
+    _events: dict[asyncio.Event, str | None] = field(default_factory=dict)
     # Tells the other processes that work of a kind appeared here; never raises, never blocks.
     announce: Callable[[str], None] | None = None
 
-    def register(self) -> asyncio.Event:
+    def register(self, stage: str | None = None) -> asyncio.Event:
+        """An event set when work for `stage` appears (any work, when no stage is named)."""
         event = asyncio.Event()
-        self._events.append(event)
+        self._events[event] = stage
         return event
 
-    def nudge(self, but: asyncio.Event | None = None) -> None:
-        """Wake this process's idle stages (all but `but`)."""
-        for event in self._events:
-            if event is not but:
+    def nudge(self, but: asyncio.Event | None = None, kinds: Iterable[str] | None = None) -> None:
+        """Wake this process's idle stages that work of these kinds feeds (all stages when `kinds` is None),
+        except `but`."""
+        wanted = None if kinds is None else woken_stages(kinds)
+        for event, stage in self._events.items():
+            if event is not but and (wanted is None or stage is None or stage in wanted):
                 event.set()
 
     def work_appeared(self, kind: str, but: asyncio.Event | None = None) -> None:
-        """Work appeared here (`kind`: the stage or intake that stored it): wake this process's idle stages
-        and tell the other processes."""
-        self.nudge(but)
-        if self.announce is not None:
+        """Work of `kind` (the job or intake that stored it) appeared here: wake the idle stages it feeds,
+        here and, when it feeds any, in the other processes."""
+        self.nudge(but, (kind,))
+        if kind in FEEDS and self.announce is not None:
             self.announce(kind)
 
 
@@ -101,13 +119,13 @@ async def run_job(
     """
     failures = 0
     unavailable = 0  # consecutive passes that failed because the database was away
-    wake = wakeup.register() if wakeup is not None and job.wakeable else None
+    wake = wakeup.register(job.name) if wakeup is not None and job.wakeable else None
     while not stop.is_set():
         if wake is not None:
             wake.clear()  # a nudge from here on runs the next pass at once
         try:
             done = await job.run_once()
-            if done and wake is not None and wakeup is not None:  # a stage made work for the next
+            if done and wakeup is not None:  # a job made work for the stages after it
                 wakeup.work_appeared(job.name, but=wake)  # once per pass, however many rows
             if unavailable:
                 log.info("job %s: database available again after %d failed passes", job.name, unavailable)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +49,9 @@ OUTAGE_WAIT_S = 15.0  # after an outage the listener retries within its backoff 
 class CountingWakeup(Wakeup):
     nudges: int = 0
 
-    def nudge(self, but: asyncio.Event | None = None) -> None:
+    def nudge(self, but: asyncio.Event | None = None, kinds: Iterable[str] | None = None) -> None:
         self.nudges += 1
-        super().nudge(but)
+        super().nudge(but, kinds)
 
 
 @dataclass

@@ -28,13 +28,13 @@ async def _settle(*counters: Counter) -> None:
         c.ran.clear()
 
 
-async def test_a_nudge_wakes_idle_stages_and_a_stage_with_output_wakes_the_others(clock: FakeClock) -> None:
+async def test_a_nudge_wakes_idle_stages_and_a_stage_with_output_wakes_the_next(clock: FakeClock) -> None:
     wakeup = Wakeup()
     stop = asyncio.Event()
     first, second, plain = Counter(takes=0.1), Counter(), Counter()
     jobs = [
-        Job("first", first.run_once, interval=3600, wakeable=True),
-        Job("second", second.run_once, interval=3600, wakeable=True),
+        Job("analyse", first.run_once, interval=3600, wakeable=True),
+        Job("group", second.run_once, interval=3600, wakeable=True),
         Job("plain", plain.run_once, interval=3600),  # not wakeable: keeps its own pace
     ]
     task = asyncio.create_task(run_jobs(jobs, clock, stop, wakeup))
@@ -55,6 +55,47 @@ async def test_a_nudge_wakes_idle_stages_and_a_stage_with_output_wakes_the_other
         await asyncio.sleep(0.5)
         # the busy first stage drained once more (found nothing) and then idles: no stage wakes itself
         assert (first.passes, second.passes, plain.passes) == (4, 4, 1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_new_work_wakes_only_the_stages_it_feeds(clock: FakeClock) -> None:
+    """Intake feeds analyse, analyse feeds group, group feeds engine and sender; a delivery feeds nobody."""
+    wakeup = Wakeup()
+    announced: list[str] = []
+    wakeup.announce = announced.append
+    stop = asyncio.Event()
+    stages = {name: Counter() for name in ("analyse", "group", "engine", "sender")}
+    poller = Counter()
+    jobs = [Job(n, c.run_once, interval=3600, wakeable=True) for n, c in stages.items()]
+    jobs.append(Job("poll-sources", poller.run_once, interval=3600))  # not wakeable, but it feeds analyse
+    task = asyncio.create_task(run_jobs(jobs, clock, stop, wakeup))
+
+    async def passes_after(step: object) -> dict[str, int]:
+        await asyncio.sleep(0.3)  # long enough for any woken stage to run its pass
+        return {n: c.passes for n, c in stages.items()}
+
+    try:
+        await _settle(poller, *stages.values())  # first passes; then everyone idles for an hour
+        assert await passes_after("start") == dict.fromkeys(stages, 1)
+
+        wakeup.work_appeared("sender")  # a delivered message: nothing consumes it
+        assert await passes_after("sender") == dict.fromkeys(stages, 1) and announced == []
+
+        wakeup.work_appeared("intake")  # a 12345 push stored
+        assert await passes_after("intake") == {"analyse": 2, "group": 1, "engine": 1, "sender": 1}
+
+        wakeup.work_appeared("group")  # incidents opened
+        assert await passes_after("group") == {"analyse": 2, "group": 1, "engine": 2, "sender": 2}
+
+        stages["analyse"].results = [3]
+        wakeup.work_appeared("intake")  # analyse stores rows, and its output wakes group
+        assert await passes_after("chain") == {"analyse": 4, "group": 2, "engine": 2, "sender": 2}
+        assert announced == ["intake", "group", "intake", "analyse"]
+
+        wakeup.nudge()  # a notice naming no work (or a reconnected listener): every stage
+        assert await passes_after("all") == {"analyse": 5, "group": 3, "engine": 3, "sender": 3}
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
