@@ -9,10 +9,13 @@ import numpy.typing as npt
 
 from monitor.text.training.datasets import NEG, Labelled
 
+# Candidate thresholds, rounded: each is scored exactly as the value returned (0.5, not 0.5000000000000002).
+_GRID = np.round(np.arange(0.2, 0.81, 0.01), 2)
+
 
 def best_threshold(p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> float:
     """The decision threshold on P(negative) with the best accuracy (grid of 0.01)."""
-    grid = np.arange(0.2, 0.81, 0.01)
+    grid = _GRID
     accs = [float(np.mean((p >= t) == y)) for t in grid]
     return round(float(grid[int(np.argmax(accs))]), 2)
 
@@ -20,7 +23,7 @@ def best_threshold(p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> floa
 def best_joint_threshold(p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> float:
     """The threshold with the best accuracy + negative-class F1 (the two figures the model is judged by):
     accuracy alone favours a threshold that gives up negative recall."""
-    grid = np.arange(0.2, 0.81, 0.01)
+    grid = _GRID
     joint = []
     for t in grid:
         m = binary_metrics(p, y, float(t))
