@@ -104,9 +104,9 @@ def analysis_text(title: str, text: str, source_kind: str, extra: dict[str, Any]
 def with_fallback_region(
     row: tuple[Any, ...], hint: str | None, source_region: str | None, known: Container[str]
 ) -> tuple[Any, ...]:
-    """属地 when the analyser found none (the text names no place, the hint resolved to none): the post's
-    hint if it is a region id (12345 region codes resolve to one at intake), else the source's configured
-    region (checked against the region tree when sources.yaml loads)."""
+    """属地 for an `encoded` row when the analyser found none (the text names no place, the hint resolved
+    to none): the post's hint if it is a region id (12345 region codes resolve to one at intake), else the
+    source's configured region (checked against the region tree when sources.yaml loads)."""
     if row[6] is not None:
         return row
     if hint and hint in known:
@@ -115,10 +115,10 @@ def with_fallback_region(
         region, why = source_region, f"source configured with region {source_region!r}"
     else:
         return row
-    stored = json.loads(row[9]) if isinstance(row[9], str) else row[9]  # an encoded row stays encoded
-    explain = dict(stored) if isinstance(stored, dict) else {}
+    stored = json.loads(row[9])  # the row is `encoded`: explain is JSON text
+    explain = stored if isinstance(stored, dict) else {}
     explain["region_fallback"] = f"text names no place → {why}"
-    return (*row[:6], region, *row[7:9], _dumps(explain) if isinstance(row[9], str) else explain)
+    return (*row[:6], region, *row[7:9], _dumps(explain))
 
 
 def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
