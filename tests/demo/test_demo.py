@@ -93,6 +93,16 @@ def test_demo_database_holds_the_outcome(demo_run: tuple[list[str], Path]) -> No
                 assert major is not None and major["grade"] == 2
                 water = await conn.fetch("SELECT id FROM incidents WHERE lead_department = 'shuiwu'")
                 assert len(water) == 1, "12345 orders and Weibo posts about the water should be one incident"
+                water_kinds = {
+                    r["source_kind"]
+                    for r in await conn.fetch(
+                        """SELECT DISTINCT p.source_kind FROM incidents i
+                           JOIN event_posts ep ON ep.event_id = i.event_id JOIN posts p ON p.id = ep.post_id
+                           WHERE i.id = $1""",
+                        water[0]["id"],
+                    )
+                }
+                assert water_kinds >= {"hotline", "weibo"}, water_kinds
                 acked = await conn.fetchval(
                     "SELECT count(*) FROM timeline"
                     " WHERE kind = 'ack' AND detail->'evidence'->>'via' = 'one_click_link'"
