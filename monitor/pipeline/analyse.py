@@ -87,7 +87,7 @@ def encoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _dumps(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def analysis_text(title: str, text: str, source_kind: str, extra: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -15,20 +15,21 @@ _GRID = np.round(np.arange(0.2, 0.81, 0.01), 2)
 
 def best_threshold(p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> float:
     """The decision threshold on P(negative) with the best accuracy (grid of 0.01)."""
-    grid = _GRID
-    accs = [float(np.mean((p >= t) == y)) for t in grid]
-    return round(float(grid[int(np.argmax(accs))]), 2)
+    return _best_on_grid(p, y, lambda m: m["accuracy"])
 
 
 def best_joint_threshold(p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> float:
     """The threshold with the best accuracy + negative-class F1 (the two figures the model is judged by):
     accuracy alone favours a threshold that gives up negative recall."""
-    grid = _GRID
-    joint = []
-    for t in grid:
-        m = binary_metrics(p, y, float(t))
-        joint.append(m["accuracy"] + m["negative_f1"])
-    return round(float(grid[int(np.argmax(joint))]), 2)
+    return _best_on_grid(p, y, lambda m: m["accuracy"] + m["negative_f1"])
+
+
+def _best_on_grid(
+    p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], objective: Callable[[dict[str, float]], float]
+) -> float:
+    """The first grid threshold with the highest `objective` of its binary metrics."""
+    scores = [objective(binary_metrics(p, y, float(t))) for t in _GRID]
+    return float(_GRID[int(np.argmax(scores))])
 
 
 def binary_metrics(
