@@ -15,6 +15,7 @@ from monitor.events.aggregate import absorb, new_event
 from monitor.events.burst import BurstChange, BurstParams
 from monitor.events.heat import post_heat
 from monitor.events.model import EventState, PostIn
+from monitor.events.prepared import Prepared, decode, grouping_text
 from monitor.events.simhash import NEAR_DUPLICATE_DISTANCE, bands, hamming, simhash64
 from monitor.events.similarity import (
     DIM_BITS,
@@ -24,11 +25,15 @@ from monitor.events.similarity import (
     decay_factor,
     merge_centroid,
     norm,
+    sublinear_tf,
     weigh,
+    weigh_ids,
 )
 from monitor.events.text import TermTable, normalise, terms, text_key
 
 _WEIGHT = itemgetter(1)
+_NO_HASHES = np.zeros(0, dtype=np.uint64)
+_NOTHING = Weighted({}, np.zeros(0, dtype=np.int64), _NO_HASHES, np.zeros(0))
 
 
 def _front_runners(dots: dict[int, float], norms: dict[int, float], k: int) -> list[tuple[float, int]]:
@@ -177,9 +182,13 @@ class WindowIndex:
     # --- assignment ----------------------------------------------------------------------------------------
 
     def features(self, post: PostIn) -> tuple[Weighted, int, bool]:
-        """The post's TF-IDF vector and fingerprint (counted into the document frequencies)."""
+        """The post's TF-IDF vector and fingerprint (counted into the document frequencies). Features
+        prepared where the post was analysed are only weighed here; the result is the same."""
         self.idf.decay_to(post.published, self.params.df_half_life_s)
-        clean = normalise(f"{post.title} {post.text}" if post.title else post.text)
+        ready = decode(post.prepared) if post.prepared is not None else None
+        if ready is not None:
+            return self._weigh_prepared(ready)
+        clean = normalise(grouping_text(post.title, post.text))
         counts = terms(clean)
         weighted = weigh(counts, self.terms, self.idf)
         if len(weighted.ids):
@@ -187,6 +196,17 @@ class WindowIndex:
         if len(counts) < self.params.min_simhash_terms:
             return weighted, text_key(clean), True
         return weighted, simhash64(weighted.hashes, weighted.tf), False
+
+    def _weigh_prepared(self, ready: Prepared) -> tuple[Weighted, int, bool]:
+        weighted = _NOTHING
+        if ready.n_terms:
+            tf = sublinear_tf(ready.counts)
+            vector, ids = weigh_ids(ready.ids, tf, self.idf)
+            weighted = Weighted(vector, ids, _NO_HASHES, tf)
+            self.idf.add(ids)
+        if ready.n_terms < self.params.min_simhash_terms:
+            return weighted, ready.key, True
+        return weighted, ready.fingerprint, False
 
     def _near_duplicate(self, fingerprint: int, short: bool) -> tuple[int, int] | None:
         if short:

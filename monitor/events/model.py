@@ -54,6 +54,7 @@ class PostIn:
     severity: dict[str, Any] = field(default_factory=dict)
     hotline_order_no: str | None = None
     hotline_urgency: str | None = None
+    prepared: bytes | None = None  # grouping features made where it was analysed (monitor.events.prepared)
 
     @property
     def official(self) -> bool:

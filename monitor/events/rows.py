@@ -10,8 +10,8 @@ from monitor.events.model import PostIn, channel_of
 
 POST_COLUMNS = """p.id, p.source_id, p.source_kind, p.external_id, p.url, p.author, p.author_followers,
     p.fetched_at, p.author_verified_type, p.published_at, p.title, p.text, p.reposts, p.comments, p.likes,
-    p.region_hint, p.parent_external_id, p.root_external_id, p.extra, a.negative, a.topic, a.topic_score,
-    a.department, a.region, a.severity"""
+    p.region_hint, p.parent_external_id, p.root_external_id, p.extra, p.group_features, a.negative, a.topic,
+    a.topic_score, a.department, a.region, a.severity"""
 
 
 def _text(value: Any) -> str | None:
@@ -59,4 +59,5 @@ def post_from_record(r: asyncpg.Record) -> PostIn:
         severity=severity,
         hotline_order_no=order_no,
         hotline_urgency=urgency,
+        prepared=r["group_features"],
     )

@@ -11,6 +11,7 @@ from itertools import repeat
 from operator import add, itemgetter, mul
 
 import numpy as np
+import numpy.typing as npt
 
 from monitor.events.text import TermTable
 
@@ -78,7 +79,7 @@ class Weighted:
 
     vector: SparseVector
     ids: np.ndarray  # distinct term ids
-    hashes: np.ndarray  # uint64, one per term
+    hashes: np.ndarray  # uint64, one per term; empty when prepared ahead (monitor.events.prepared)
     tf: np.ndarray  # float64, one per term
 
 
@@ -88,16 +89,18 @@ _TF = np.array([0.0] + [1.0 + math.log(c) for c in range(1, _MAX_TF_COUNT)], dty
 _EMPTY = Weighted({}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), np.zeros(0))
 
 
-def weigh(counts: Counter[str], table: TermTable, idf: IdfTable) -> Weighted:
-    """Sublinear TF × IDF, L2-normalised, over hashed term ids."""
-    if not counts:
-        return _EMPTY
-    rows = table.rows(counts)
-    if max(counts.values()) < _MAX_TF_COUNT:
-        tf = _TF[np.fromiter(counts.values(), dtype=np.intp, count=len(counts))]
-    else:
-        tf = np.array([1.0 + math.log(c) for c in counts.values()], dtype=np.float64)
-    ids = table.ids[rows]
+def sublinear_tf(counts: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
+    """1 + ln(count) for each count (a gather for the usual small counts: the same doubles as math.log)."""
+    if counts.size and int(counts.max()) < _MAX_TF_COUNT:
+        tf: npt.NDArray[np.float64] = _TF[counts]
+        return tf
+    return np.array([1.0 + math.log(c) for c in counts.tolist()], dtype=np.float64)
+
+
+def weigh_ids(
+    ids: npt.NDArray[np.int64], tf: npt.NDArray[np.float64], idf: IdfTable
+) -> tuple[SparseVector, npt.NDArray[np.int64]]:
+    """The unit TF × IDF vector of these term ids (one per distinct term), and its distinct ids."""
     w = tf * idf.weights(ids)
     w /= float(np.sqrt((w * w).sum())) or 1.0
     id_list, weights = ids.tolist(), w.tolist()
@@ -107,6 +110,16 @@ def weigh(counts: Counter[str], table: TermTable, idf: IdfTable) -> Weighted:
         for i, wt in zip(id_list, weights, strict=True):
             vector[i] = vector.get(i, 0.0) + wt
         ids = np.unique(ids)
+    return vector, ids
+
+
+def weigh(counts: Counter[str], table: TermTable, idf: IdfTable) -> Weighted:
+    """Sublinear TF × IDF, L2-normalised, over hashed term ids."""
+    if not counts:
+        return _EMPTY
+    rows = table.rows(counts)
+    tf = sublinear_tf(np.fromiter(counts.values(), dtype=np.intp, count=len(counts)))
+    vector, ids = weigh_ids(table.ids[rows], tf, idf)
     return Weighted(vector, ids, table.hashes[rows], tf)
 
 

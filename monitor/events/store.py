@@ -233,7 +233,10 @@ async def save_joins(
             bursts,
         )
     await conn.execute(
-        "UPDATE posts SET grouped_at = $2 WHERE id = ANY($1::bigint[])", [j.post_id for j in joins], now
+        # the prepared features have served their purpose
+        "UPDATE posts SET grouped_at = $2, group_features = NULL WHERE id = ANY($1::bigint[])",
+        [j.post_id for j in joins],
+        now,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from monitor.clock import Clock
+from monitor.events.prepared import grouping_text
 from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ class AnalysisInput:
     author_verified_type: int | None = None
     author_name: str | None = None
     hotline_urgency: str | None = None
+    # what grouping reads of the post (monitor.events.prepared.grouping_text): when given, the rows made in
+    # the analysis processes also carry its grouping features, so grouping need not featurise the text
+    group_text: str | None = None
 
 
 class Analyzer(Protocol):
@@ -118,7 +122,7 @@ def with_fallback_region(
     stored = json.loads(row[9])  # the row is `encoded`: explain is JSON text
     explain = stored if isinstance(stored, dict) else {}
     explain["region_fallback"] = f"text names no place → {why}"
-    return (*row[:6], region, *row[7:9], _dumps(explain))
+    return (*row[:6], region, *row[7:9], _dumps(explain), *row[10:])
 
 
 def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
@@ -154,10 +158,10 @@ class AnalysisStage:
                 author_verified_type=item.author_verified_type,
                 hotline_urgency=item.hotline_urgency,
             )
-            return encoded(analysis_row(post_id, result))
+            return (*encoded(analysis_row(post_id, result)), None)
         except Exception as exc:  # a poison post must not stop the stage
             log.warning("analysis of post %s failed: %s", post_id, exc)
-            return encoded(failed_row(post_id, f"{type(exc).__name__}: {exc}"))
+            return (*encoded(failed_row(post_id, f"{type(exc).__name__}: {exc}")), None)
 
     def _analyse(self, rows: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
         results = self._analyse_texts(rows)
@@ -177,17 +181,20 @@ class AnalysisStage:
                     author_verified_type=r["author_verified_type"],
                     author_name=r["author"],
                     hotline_urgency=extra.get("urgency") if r["source_kind"] == "hotline" else None,
+                    group_text=grouping_text(r["title"], r["text"]),
                 )
             )
         ready = getattr(self.analyzer, "analyse_rows", None)
         many = getattr(self.analyzer, "analyze_many", None)
         try:  # the models score a whole batch at once, many times faster than post by post
-            if ready is not None:  # rows made (and JSON encoded) where the analysis ran
+            if ready is not None:  # rows made where the analysis ran: JSON encoded, grouping features too
                 made = ready(items)
                 return [(r["id"], *values) for r, values in zip(rows, made, strict=True)]
-            if many is not None:
+            if many is not None:  # here, grouping featurises the posts itself
                 results = many(items)
-                return [encoded(analysis_row(r["id"], res)) for r, res in zip(rows, results, strict=True)]
+                return [
+                    (*encoded(analysis_row(r["id"], res)), None) for r, res in zip(rows, results, strict=True)
+                ]
         except Exception as exc:
             log.warning("batch analysis failed (%s); analysing post by post", exc)
         return [self._one(r["id"], item) for r, item in zip(rows, items, strict=True)]
@@ -208,6 +215,7 @@ class AnalysisStage:
                 return 0
             results = await asyncio.to_thread(self._analyse, list(rows))
             columns = list(zip(*results, strict=True))
+            features = list(columns.pop())
             await conn.execute(
                 """INSERT INTO post_analysis (post_id, negative, polarity, topic, topic_score, department,
                                               region, casualty_grade, severity, explain, analysed_at)
@@ -225,7 +233,11 @@ class AnalysisStage:
                 now,
             )
             await conn.execute(
-                "UPDATE posts SET analysed_at = $2 WHERE id = ANY($1::bigint[])", [r["id"] for r in rows], now
+                """UPDATE posts p SET analysed_at = $2, group_features = f.features
+                   FROM unnest($1::bigint[], $3::bytea[]) AS f(id, features) WHERE p.id = f.id""",
+                [r["id"] for r in rows],
+                now,
+                features,
             )
         if self.metrics is not None:
             self.metrics.posts_analysed.inc(len(rows))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from monitor.config.responders import Responders
+from monitor.events.prepared import prepared_bytes
 from monitor.pipeline.analyse import AnalysisInput, Analyzer, analysis_row, encoded
 from monitor.pipeline.forked import ForkedPool, ProcessDied, fork_available
 
@@ -61,8 +62,13 @@ def analyse_detached(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list
 
 def analyse_encoded(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list[tuple[Any, ...]]:
     """In an analysis process: the post_analysis values the stage stores (all but the post id), with
-    severity and explain already JSON text, so the worker process only ships them to PostgreSQL."""
-    return [encoded(analysis_row(0, r))[1:] for r in analyse_all(analyzer, items)]
+    severity and explain already JSON text, so the worker process only ships them to PostgreSQL; then the
+    post's grouping features (None without `group_text`), so grouping does not featurise it again."""
+    results = analyse_all(analyzer, items)
+    return [
+        (*encoded(analysis_row(0, r))[1:], prepared_bytes(i.group_text))
+        for r, i in zip(results, items, strict=True)
+    ]
 
 
 def split(items: Sequence[AnalysisInput], parts: int) -> list[Sequence[AnalysisInput]]:

@@ -21,6 +21,7 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.config.errors import ConfigError
 from monitor.config.responders import Responders
+from monitor.events.prepared import prepared_bytes
 from monitor.pipeline.analyse import AnalysisInput, AnalysisStage, analysis_row, encoded
 from monitor.pipeline.analyzer import LazyAnalyzer
 from monitor.pipeline.forked import ForkedPool, ProcessDied
@@ -154,7 +155,10 @@ def test_forked_results_equal_in_process_results(responders: Responders, before:
         "今天天气真好，很开心",
         "12345：小区门口烧烤油烟扰民，多次投诉无人处理",
     ]
-    items = [AnalysisInput(t, author_verified_type=1 if i == 0 else None) for i, t in enumerate(texts)]
+    items = [
+        AnalysisInput(t, author_verified_type=1 if i == 0 else None, group_text=t if i else None)
+        for i, t in enumerate(texts)
+    ]
     here, there = LazyAnalyzer(responders), LazyAnalyzer(responders, processes=2)
     try:
         mine = [analysis_row(i, r) for i, r in enumerate(here.analyze_many(items))]
@@ -165,7 +169,9 @@ def test_forked_results_equal_in_process_results(responders: Responders, before:
         there.close()
     assert theirs == mine and one == mine[0]
     # the rows the stage stores, made (and JSON encoded) in the analysis processes
-    assert rows_there == rows_here == [encoded(row)[1:] for row in mine]
+    # and each post's grouping features (none where the item carried no grouping text)
+    features = [None, *(prepared_bytes(t) for t in texts[1:])]
+    assert rows_there == rows_here == [(*encoded(row)[1:], f) for row, f in zip(mine, features, strict=True)]
     assert json.loads(rows_there[0][7]) == mine[0][8] and json.loads(rows_there[0][8]) == mine[0][9]
 
 

@@ -11,7 +11,9 @@ import asyncpg
 
 from monitor.clock import FakeClock
 from monitor.config.responders import Responders
+from monitor.events.prepared import grouping_text, prepared_bytes
 from monitor.pipeline.analyse import AnalysisStage
+from monitor.pipeline.analyzer import LazyAnalyzer
 from monitor.pipeline.group import GroupingStage
 from tests.events.fakes import Analysis, BatchRuleAnalyzer, RecordingHooks, RuleAnalyzer, insert_post
 
@@ -214,3 +216,29 @@ async def test_the_source_region_is_the_fallback_when_the_text_names_no_place(
     assert rows[by_name]["region"] == "binjiang" and "region_fallback" not in rows[by_name]["explain"]
     assert rows[order]["region"] == "yunshan"  # a 12345 order's region codes beat the source's region
     assert rows[bare]["region"] is None  # no place, no hint, no source region: 属地 stays unknown
+
+
+async def test_grouping_features_made_with_the_analysis_are_used_then_cleared(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    t = clock.now()
+    texts = [EXPLOSION, EXPLOSION_NEWS, WATER, EXPLOSION + "！！", WATER + "，已经第四天"]
+    ids = [
+        await insert_post(pool, f"g{i}", text, t + timedelta(minutes=i), title="快讯" if i == 1 else "")
+        for i, text in enumerate(texts)
+    ]
+    # the stage asks for rows (analyse_rows), as with the service's analyser: features come with them
+    analyzer = LazyAnalyzer(responders, loader=BatchRuleAnalyzer)
+    assert await drain(AnalysisStage(pool, clock, analyzer)) == 5
+    stored = {r["id"]: r["group_features"] for r in await pool.fetch("SELECT id, group_features FROM posts")}
+    assert stored[ids[1]] == prepared_bytes(grouping_text("快讯", EXPLOSION_NEWS))
+    assert stored[ids[2]] == prepared_bytes(WATER)
+    # grouping reads the stored features, not the text: swapped in from a water post, they decide
+    await pool.execute("UPDATE posts SET group_features = $2 WHERE id = $1", ids[3], stored[ids[2]])
+    # bytes grouping cannot read are ignored: it featurises that post's text itself
+    await pool.execute("UPDATE posts SET group_features = '\\x0102'::bytea WHERE id = $1", ids[4])
+    assert await drain(GroupingStage(pool, clock, responders)) == 5
+    rows = await pool.fetch("SELECT post_id, event_id FROM event_posts")
+    event = {r["post_id"]: r["event_id"] for r in rows}
+    assert event[ids[0]] == event[ids[1]] != event[ids[2]] == event[ids[3]] == event[ids[4]]
+    assert await pool.fetchval("SELECT count(*) FROM posts WHERE group_features IS NOT NULL") == 0
