@@ -65,9 +65,22 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
-    """One post_analysis row from whatever the analyser returned (attributes as in DESIGN.md §4)."""
-    severity = plain(getattr(result, "severity", None)) or {}
+def _one_level(value: Any) -> Any:
+    """What `plain` makes of one object, leaving what it holds as it is: the JSON encoder's `default`,
+    which the encoder calls for each object it cannot write itself, so nested ones are done alike."""
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json) and not isinstance(value, type):
+        return to_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if isinstance(value, set | frozenset):
+        return list(value)
+    return str(value)
+
+
+def _row(post_id: int, result: Any, severity: Any, explain: Any) -> tuple[Any, ...]:
     polarity = str(getattr(result, "polarity", "neutral"))
     cg = severity.get("casualty_grade") if isinstance(severity, dict) else None
     return (
@@ -80,8 +93,14 @@ def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
         getattr(result, "region", None),
         cg if isinstance(cg, int) else None,
         severity if isinstance(severity, dict) else {},
-        plain(getattr(result, "explain", None)) or {},
+        explain,
     )
+
+
+def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
+    """One post_analysis row from whatever the analyser returned (attributes as in DESIGN.md §4)."""
+    severity = plain(getattr(result, "severity", None)) or {}
+    return _row(post_id, result, severity, plain(getattr(result, "explain", None)) or {})
 
 
 def encoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -90,8 +109,21 @@ def encoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*row[:8], _dumps(row[8]), _dumps(row[9]))
 
 
+def encoded_row(post_id: int, result: Any) -> tuple[Any, ...]:
+    """`encoded(analysis_row(post_id, result))`, the same text, made without walking the explanation in
+    Python first: the JSON encoder (C) converts what it holds as it writes it."""
+    severity = getattr(result, "severity", None)
+    if severity is not None and not isinstance(severity, dict):
+        severity = _one_level(severity)
+    row = _row(post_id, result, severity or {}, getattr(result, "explain", None) or {})
+    return (*row[:8], _dumps(row[8]), _dumps(row[9]))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=_one_level)
+    except (TypeError, ValueError):  # a key JSON cannot take, a cycle: `plain` settles it, as before
+        return json.dumps(plain(value), ensure_ascii=False, default=str)
 
 
 def analysis_text(title: str, text: str, source_kind: str, extra: dict[str, Any]) -> str:
@@ -158,7 +190,7 @@ class AnalysisStage:
                 author_verified_type=item.author_verified_type,
                 hotline_urgency=item.hotline_urgency,
             )
-            return (*encoded(analysis_row(post_id, result)), None)
+            return (*encoded_row(post_id, result), None)
         except Exception as exc:  # a poison post must not stop the stage
             log.warning("analysis of post %s failed: %s", post_id, exc)
             return (*encoded(failed_row(post_id, f"{type(exc).__name__}: {exc}")), None)
@@ -192,9 +224,7 @@ class AnalysisStage:
                 return [(r["id"], *values) for r, values in zip(rows, made, strict=True)]
             if many is not None:  # here, grouping featurises the posts itself
                 results = many(items)
-                return [
-                    (*encoded(analysis_row(r["id"], res)), None) for r, res in zip(rows, results, strict=True)
-                ]
+                return [(*encoded_row(r["id"], res), None) for r, res in zip(rows, results, strict=True)]
         except Exception as exc:
             log.warning("batch analysis failed (%s); analysing post by post", exc)
         return [self._one(r["id"], item) for r, item in zip(rows, items, strict=True)]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.config.responders import Responders
 from monitor.events.prepared import prepared_bytes
-from monitor.pipeline.analyse import AnalysisInput, Analyzer, analysis_row, encoded
+from monitor.pipeline.analyse import AnalysisInput, Analyzer, encoded_row
 from monitor.pipeline.forked import ForkedPool, ProcessDied, fork_available
 
 if TYPE_CHECKING:
@@ -66,8 +66,7 @@ def analyse_encoded(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list[
     post's grouping features (None without `group_text`), so grouping does not featurise it again."""
     results = analyse_all(analyzer, items)
     return [
-        (*encoded(analysis_row(0, r))[1:], prepared_bytes(i.group_text))
-        for r, i in zip(results, items, strict=True)
+        (*encoded_row(0, r)[1:], prepared_bytes(i.group_text)) for r, i in zip(results, items, strict=True)
     ]
 
 

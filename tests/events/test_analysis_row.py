@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from monitor.pipeline.analyse import analysis_row, failed_row, plain
+from monitor.pipeline.analyse import analysis_row, encoded, encoded_row, failed_row, plain
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,36 @@ def test_unknown_polarity_and_missing_fields_become_safe_defaults() -> None:
     assert row[2] == "neutral" and row[3] == "其他" and row[8] == {} and row[9] == {}
     assert failed_row(2, "boom" * 200)[9]["error"] == ("boom" * 200)[:500]
     assert plain(object()).startswith("<object")
+
+
+@dataclass(frozen=True)
+class Nested:
+    words: frozenset[str] = frozenset({"停水"})
+    inner: Sev = field(default_factory=Sev)
+
+
+class Unknown:
+    def __str__(self) -> str:
+        return "unknown-object"
+
+
+ODD_EXPLAINS: list[object] = [
+    {"terms": [("爆炸", 1.25), ("死亡", 0.5)], "n": {3}, "nested": Nested(), "x": Unknown()},
+    {1: "int key", 2.5: "float key", "deep": {"list": [Sev(), {"t": ("a", "b")}]}},
+    {("tuple", "key"): "JSON has no tuple keys: settled by plain"},
+    {"nan": float("nan"), "none": None, "flag": True},
+    Nested(),
+    {},
+]
+
+
+def test_encoded_rows_are_the_text_of_the_plain_rows() -> None:
+    """The fast encoding (C encoder, conversions on the way) writes what plain() then json.dumps wrote."""
+    for explain in ODD_EXPLAINS:
+        result = Result(explain=explain)  # type: ignore[arg-type]
+        assert encoded_row(5, result) == encoded(analysis_row(5, result))
+    bare = Result(severity=None)  # type: ignore[arg-type]
+    assert encoded_row(6, bare) == encoded(analysis_row(6, bare))
+    as_dict = Result(severity={"casualty_grade": 2, "hazards": ("火灾",)})  # type: ignore[arg-type]
+    assert encoded_row(7, as_dict) == encoded(analysis_row(7, as_dict))
+    assert encoded_row(7, as_dict)[7] == 2
