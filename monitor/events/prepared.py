@@ -22,6 +22,9 @@ from monitor.events.similarity import DIM_BITS, sublinear_tf
 from monitor.events.text import TermTable, normalise, terms, text_key
 
 VERSION = 1
+# Each analysis process keeps its own table of term hashes: the common terms (Zipf) are most of the gain,
+# and a smaller table than grouping's keeps each process's memory low (about 20 MB at most).
+TABLE_TERMS = 100_000
 _HEAD = struct.Struct("<BQQI")  # version, simhash, text key, number of terms
 _tables = threading.local()  # one term table per thread: TermTable is not thread-safe
 
@@ -50,7 +53,7 @@ def prepare(text: str, table: TermTable | None = None) -> Prepared:
     if table is None:
         table = getattr(_tables, "table", None)
         if table is None:
-            table = _tables.table = TermTable(DIM_BITS)
+            table = _tables.table = TermTable(DIM_BITS, max_terms=TABLE_TERMS)
     clean = normalise(text)
     counts = terms(clean)
     key = text_key(clean)
