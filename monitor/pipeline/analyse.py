@@ -122,7 +122,7 @@ def encoded_row(post_id: int, result: Any) -> tuple[Any, ...]:
 def _dumps(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=_one_level)
-    except (TypeError, ValueError):  # a key JSON cannot take, a cycle: `plain` settles it, as before
+    except TypeError:  # a key JSON cannot take (a tuple): `plain` makes it a string, as before
         return json.dumps(plain(value), ensure_ascii=False, default=str)
 
 
