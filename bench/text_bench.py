@@ -130,8 +130,9 @@ def dev_sentiment(quick: bool) -> dict[str, Any]:
 
 
 def dev_topic() -> dict[str, Any]:
-    """The shipped topic model on the raw sample through the analyzer. It is fitted on every training row,
-    the sample's messages included, so the held-out figures are the training report's (copied here)."""
+    """The shipped topic model on the raw sample through the analyzer. It is fitted on every training row and
+    on the raw sample itself, so the held-out figures are the training report's (copied here): the raw
+    sample scored out of fold, and without any of its messages in training."""
     from monitor.text.analyzer import TextAnalyzer
     from monitor.text.training import datasets as ds
     from monitor.text.training.fit import macro_f1
@@ -143,7 +144,7 @@ def dev_topic() -> dict[str, Any]:
     raw_rules = [a.topic for a in TextAnalyzer.from_path(RESPONDERS).analyze_many(raw_texts)]
     shipped = json.loads((MODELS / "metrics.json").read_text(encoding="utf-8"))["topic"]["shipped"]
     return {
-        "dev": "泰迪杯 附件2 raw sample (留言主题 + 留言详情), whose messages the shipped model trained on",
+        "dev": "泰迪杯 附件2 raw sample (留言主题 + 留言详情), which the shipped model trained on",
         "raw_sample_size": len(raw_true),
         "raw_sample_macro_f1_model_seen_in_training": macro_f1(raw_true, raw_model, ds.TOPICS),
         "raw_sample_macro_f1_with_responder_keywords_seen_in_training": macro_f1(
@@ -152,7 +153,8 @@ def dev_topic() -> dict[str, Any]:
         "raw_sample_routed_outside_the_seven": sum(t not in ds.TOPICS for t in raw_rules),
         "held_out_from_training_report": {
             "grouped_cv_macro_f1": shipped["grouped_cv_macro_f1"],
-            "raw_sample_macro_f1_unseen": shipped["raw_sample_macro_f1"],
+            "raw_sample_macro_f1_out_of_fold": shipped.get("raw_sample_out_of_fold_macro_f1"),
+            "raw_sample_macro_f1_no_raw_text_in_training": shipped["raw_sample_macro_f1"],
         },
     }
 
