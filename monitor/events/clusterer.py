@@ -19,6 +19,7 @@ from monitor.events.prepared import Prepared, decode, grouping_text
 from monitor.events.simhash import NEAR_DUPLICATE_DISTANCE, bands, hamming, simhash64
 from monitor.events.similarity import (
     DIM_BITS,
+    EMPTY,
     IdfTable,
     Weighted,
     cosine,
@@ -33,7 +34,6 @@ from monitor.events.text import TermTable, normalise, terms, text_key
 
 _WEIGHT = itemgetter(1)
 _NO_HASHES = np.zeros(0, dtype=np.uint64)
-_NOTHING = Weighted({}, np.zeros(0, dtype=np.int64), _NO_HASHES, np.zeros(0))
 
 
 def _front_runners(dots: dict[int, float], norms: dict[int, float], k: int) -> list[tuple[float, int]]:
@@ -198,7 +198,7 @@ class WindowIndex:
         return weighted, simhash64(weighted.hashes, weighted.tf), False
 
     def _weigh_prepared(self, ready: Prepared) -> tuple[Weighted, int, bool]:
-        weighted = _NOTHING
+        weighted = EMPTY
         if ready.n_terms:
             tf = sublinear_tf(ready.counts)
             vector, ids = weigh_ids(ready.ids, tf, self.idf)

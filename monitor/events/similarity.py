@@ -86,7 +86,7 @@ class Weighted:
 _MAX_TF_COUNT = 256
 # sublinear tf of the counts a post can have, so a post's tf is one gather (the same doubles as math.log)
 _TF = np.array([0.0] + [1.0 + math.log(c) for c in range(1, _MAX_TF_COUNT)], dtype=np.float64)
-_EMPTY = Weighted({}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), np.zeros(0))
+EMPTY = Weighted({}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), np.zeros(0))
 
 
 def sublinear_tf(counts: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
@@ -116,7 +116,7 @@ def weigh_ids(
 def weigh(counts: Counter[str], table: TermTable, idf: IdfTable) -> Weighted:
     """Sublinear TF × IDF, L2-normalised, over hashed term ids."""
     if not counts:
-        return _EMPTY
+        return EMPTY
     rows = table.rows(counts)
     tf = sublinear_tf(np.fromiter(counts.values(), dtype=np.intp, count=len(counts)))
     vector, ids = weigh_ids(table.ids[rows], tf, idf)

@@ -115,8 +115,7 @@ def encoded_row(post_id: int, result: Any) -> tuple[Any, ...]:
     severity = getattr(result, "severity", None)
     if severity is not None and not isinstance(severity, dict):
         severity = _one_level(severity)
-    row = _row(post_id, result, severity or {}, getattr(result, "explain", None) or {})
-    return (*row[:8], _dumps(row[8]), _dumps(row[9]))
+    return encoded(_row(post_id, result, severity or {}, getattr(result, "explain", None) or {}))
 
 
 def _dumps(value: Any) -> str:
