@@ -15,8 +15,8 @@ from monitor.events.aggregate import absorb, new_event
 from monitor.events.burst import BurstChange, BurstParams
 from monitor.events.heat import post_heat
 from monitor.events.model import EventState, PostIn
-from monitor.events.prepared import Prepared, decode, grouping_text
-from monitor.events.simhash import NEAR_DUPLICATE_DISTANCE, bands, hamming, simhash64
+from monitor.events.prepared import Prepared, decode, grouping_text, prepare
+from monitor.events.simhash import NEAR_DUPLICATE_DISTANCE, bands, hamming
 from monitor.events.similarity import (
     DIM_BITS,
     EMPTY,
@@ -27,10 +27,9 @@ from monitor.events.similarity import (
     merge_centroid,
     norm,
     sublinear_tf,
-    weigh,
     weigh_ids,
 )
-from monitor.events.text import TermTable, normalise, terms, text_key
+from monitor.events.text import TermTable
 
 _WEIGHT = itemgetter(1)
 _NO_HASHES = np.zeros(0, dtype=np.uint64)
@@ -182,20 +181,13 @@ class WindowIndex:
     # --- assignment ----------------------------------------------------------------------------------------
 
     def features(self, post: PostIn) -> tuple[Weighted, int, bool]:
-        """The post's TF-IDF vector and fingerprint (counted into the document frequencies). Features
-        prepared where the post was analysed are only weighed here; the result is the same."""
+        """The post's TF-IDF vector and fingerprint (counted into the document frequencies). The text-only
+        part usually comes prepared where the post was analysed; otherwise it is prepared here, alike."""
         self.idf.decay_to(post.published, self.params.df_half_life_s)
         ready = decode(post.prepared) if post.prepared is not None else None
-        if ready is not None:
-            return self._weigh_prepared(ready)
-        clean = normalise(grouping_text(post.title, post.text))
-        counts = terms(clean)
-        weighted = weigh(counts, self.terms, self.idf)
-        if len(weighted.ids):
-            self.idf.add(weighted.ids)
-        if len(counts) < self.params.min_simhash_terms:
-            return weighted, text_key(clean), True
-        return weighted, simhash64(weighted.hashes, weighted.tf), False
+        if ready is None:
+            ready = prepare(grouping_text(post.title, post.text), self.terms)
+        return self._weigh_prepared(ready)
 
     def _weigh_prepared(self, ready: Prepared) -> tuple[Weighted, int, bool]:
         weighted = EMPTY

@@ -13,8 +13,9 @@ import pytest
 from monitor.events.clusterer import GroupingParams, WindowIndex
 from monitor.events.model import PostIn
 from monitor.events.prepared import Prepared, decode, encode, grouping_text, prepare, prepared_bytes
-from monitor.events.similarity import DIM_BITS
-from monitor.events.text import TermTable
+from monitor.events.simhash import simhash64
+from monitor.events.similarity import DIM_BITS, IdfTable, weigh
+from monitor.events.text import TermTable, normalise, terms, text_key
 
 TEXTS = [
     "云江市青石县临港化工园区一化工厂发生爆炸，现场浓烟滚滚，消防正在赶往现场救援",
@@ -114,3 +115,23 @@ def test_grouping_text_is_title_then_text() -> None:
     assert grouping_text(None, None) == "" and grouping_text("标题", None) == "标题 "
     assert prepared_bytes(None) is None
     assert isinstance(prepare("x"), Prepared)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_grouping_features_equal_the_reference_weighing(text: str) -> None:
+    """Both paths share `prepare`; this pins them to `weigh` and simhash64 over its hashes (themselves
+    pinned to the plain formulas in test_fast_paths)."""
+    idf = IdfTable()
+    for seen in TEXTS:
+        ref = weigh(terms(normalise(seen)), TermTable(DIM_BITS), idf)
+        if len(ref.ids):
+            idf.add(ref.ids)
+    counts = terms(normalise(text))
+    ref = weigh(counts, TermTable(DIM_BITS), idf)
+    short = len(counts) < GroupingParams().min_simhash_terms
+    fingerprint = text_key(normalise(text)) if short else simhash64(ref.hashes, ref.tf)
+    for prepared in (False, True):
+        got, fp, is_short = WindowIndex(idf=replace(idf, df=idf.df.copy())).features(
+            _post(99, text, prepared=prepared)
+        )
+        assert (got.vector, fp, is_short) == (ref.vector, fingerprint, short)
