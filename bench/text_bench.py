@@ -153,6 +153,8 @@ def dev_topic() -> dict[str, Any]:
         "raw_sample_routed_outside_the_seven": sum(t not in ds.TOPICS for t in raw_rules),
         "held_out_from_training_report": {
             "grouped_cv_macro_f1": shipped["grouped_cv_macro_f1"],
+            # the same cross-validation on the raw-sample messages' segmented rows only
+            "grouped_cv_macro_f1_on_raw_sample_rows": shipped.get("grouped_cv_macro_f1_on_raw_sample_rows"),
             "raw_sample_macro_f1_out_of_fold": shipped.get("raw_sample_out_of_fold_macro_f1"),
             "raw_sample_macro_f1_no_raw_text_in_training": shipped["raw_sample_macro_f1"],
         },
