@@ -154,8 +154,8 @@ def dev_topic() -> dict[str, Any]:
         "held_out_from_training_report": {
             "grouped_cv_macro_f1": shipped["grouped_cv_macro_f1"],
             # the same cross-validation on the raw-sample messages' segmented rows only
-            "grouped_cv_macro_f1_on_raw_sample_rows": shipped.get("grouped_cv_macro_f1_on_raw_sample_rows"),
-            "raw_sample_macro_f1_out_of_fold": shipped.get("raw_sample_out_of_fold_macro_f1"),
+            "grouped_cv_macro_f1_on_raw_sample_rows": shipped["grouped_cv_macro_f1_on_raw_sample_rows"],
+            "raw_sample_macro_f1_out_of_fold": shipped["raw_sample_out_of_fold_macro_f1"],
             "raw_sample_macro_f1_no_raw_text_in_training": shipped["raw_sample_macro_f1"],
         },
     }
