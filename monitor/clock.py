@@ -22,6 +22,11 @@ class Clock(Protocol):
         """Seconds for measuring durations."""
         ...
 
+    @property
+    def speed(self) -> float:
+        """Clock seconds per real second: 1 for the wall clock, 0 for a clock that moves only when told."""
+        ...
+
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
         ...
@@ -32,6 +37,10 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    @property
+    def speed(self) -> float:
+        return 1.0
 
     def monotonic(self) -> float:
         return time.monotonic()
@@ -50,6 +59,10 @@ class FakeClock:
 
     def now(self) -> datetime:
         return self._now
+
+    @property
+    def speed(self) -> float:
+        return 0.0
 
     def monotonic(self) -> float:
         return self._now.timestamp()

@@ -9,6 +9,7 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, Page, async_playwright
 
 from monitor.app import Services, build_web
 from monitor.clock import FakeClock
@@ -19,6 +20,8 @@ from monitor.settings import Settings
 from monitor.web import auth
 from monitor.web.keys import LINKS, WEB_OPTIONS
 from monitor.web.options import WebOptions
+from tests.browser import ARGS, CHROMIUM
+from tests.web.chromium import ARTIFACTS, WAIT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 LINK_SECRET = b"test-link-secret"
@@ -61,3 +64,36 @@ def token_for(pool: asyncpg.Pool, clock: FakeClock) -> TokenFor:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium, one per test module (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Debian chromium not found at {CHROMIUM}: run `make system-deps`")
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=WAIT_MS * 3)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """Every alert/confirm the page opened (a hostile post must never open one)."""
+    return []
+
+
+@pytest.fixture
+async def page(browser: Browser, client: TestClient, dialogs: list[str]) -> AsyncIterator[Page]:
+    """A fresh browser context on the test server, in Chinese, every wait bounded by WAIT_MS."""
+    context = await browser.new_context(base_url=str(client.make_url("/")).rstrip("/"), locale="zh-CN")
+    tab = await context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    tab.on("dialog", lambda d: dialogs.append(d.message))
+    try:
+        yield tab
+    finally:
+        await context.close()

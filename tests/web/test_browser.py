@@ -3,58 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import expect
 
-from tests.browser import ARGS, CHROMIUM
+from tests.web.chromium import ARTIFACTS, sign_in
 from tests.web.factory import event_with_posts, open_incident
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-WAIT_MS = 10_000  # every wait in these tests is bounded by this
 SCRIPT = "<script>window.__pwned = 'script'</script>"
 IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian chromium not found at {CHROMIUM}: run `make system-deps`")
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=WAIT_MS * 3)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@pytest.fixture
-def dialogs() -> list[str]:
-    """Every alert/confirm the page opened (a hostile post must never open one)."""
-    return []
-
-
-@pytest.fixture
-async def page(browser: Browser, client, dialogs: list[str]) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=str(client.make_url("/")).rstrip("/"), locale="zh-CN")
-    tab = await context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    tab.on("dialog", lambda d: dialogs.append(d.message))
-    try:
-        yield tab
-    finally:
-        await context.close()
-
-
-async def sign_in(page: Page, token: str) -> None:
-    await page.goto("/")
-    await expect(page).to_have_url(re.compile(r"/login\?next="))  # signed out: sent to the login form
-    await page.fill("input[name=token]", token)
-    await page.click("button[type=submit]")
-    await expect(page.locator("h1")).to_have_text("值班看板")
 
 
 async def test_head_logs_in_sees_only_their_incidents_acks_and_records_a_statement(

@@ -24,11 +24,13 @@ def csrf_token(request: web.Request) -> str:
 
 
 def html_page(request: web.Request, title: str, content: Html, *, status: int = 200) -> web.Response:
-    """The full page; the body carries the server's clock and thresholds so countdowns match the server."""
+    """The full page; the body carries the server's clock, its speed and the thresholds, so countdowns
+    in the browser run as the server's do (also under the demo's accelerated clock)."""
     services = request.app[SERVICES]
     body_attrs = attrs(
         {
             "data-server-now": services.clock.now().isoformat(),
+            "data-clock-speed": services.clock.speed,
             "data-warning-left": WARNING_LEFT,
             "data-critical-left": CRITICAL_LEFT,
         }

@@ -5,15 +5,21 @@
   const body = document.body;
   const warningLeft = parseFloat(body.dataset.warningLeft || "0.5");
   const criticalLeft = parseFloat(body.dataset.criticalLeft || "0.2");
-  let offsetMs = 0; // server clock minus browser clock, so countdowns follow the server's (possibly simulated) time
+  // The server's clock may be simulated: the demo's runs faster than real time, a test's stands still.
+  // Countdowns follow it from the last time the server told us its time (page load or board poll).
+  const speed = Math.max(0, parseFloat(body.dataset.clockSpeed || "1") || 0);
+  let serverAt = Date.now();
+  let browserAt = serverAt;
 
   function syncClock(iso) {
     const server = Date.parse(iso || "");
-    if (!Number.isNaN(server)) offsetMs = server - Date.now();
+    if (Number.isNaN(server)) return;
+    serverAt = server;
+    browserAt = Date.now();
   }
 
   function serverNow() {
-    return Date.now() + offsetMs;
+    return serverAt + (Date.now() - browserAt) * speed;
   }
 
   function pad(n) {
