@@ -10,12 +10,17 @@ import yaml
 from monitor.config.errors import ConfigError, ConfigProblem
 
 
+def not_found(what: str, path: Path) -> str:
+    """`file not found`, naming where a relative path was looked for (the command's working directory)."""
+    return f"{what} not found" if path.is_absolute() else f"{what} not found (looked in {Path.cwd()})"
+
+
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file; syntax errors become a ConfigProblem naming the line."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), "", "file not found")]) from None
+        raise ConfigError([ConfigProblem(str(path), "", not_found("file", path))]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), "", f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.config.departments import Department, Person
 from monitor.config.errors import ConfigError, ConfigProblem, problems_from_validation
-from monitor.config.loader import read_yaml
+from monitor.config.loader import not_found, read_yaml
 from monitor.config.policy import Policy
 from monitor.config.regions import Region, RegionsFile
 
@@ -132,7 +132,7 @@ def load_responders(root: Path | str) -> Responders:
     root = Path(root)
     problems: list[ConfigProblem] = []
     if not root.is_dir():
-        raise ConfigError([ConfigProblem(str(root), "", "responders directory not found")])
+        raise ConfigError([ConfigProblem(str(root), "", not_found("responders directory", root))])
 
     regions_path = root / REGIONS_FILE
     policy_path = root / POLICY_FILE

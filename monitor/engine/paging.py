@@ -167,6 +167,7 @@ def clock_timeline(
     detail: dict[str, Any] = {
         "clock_id": clock["id"],
         "clock_kind": clock["kind"],
+        "clock_label": clock["label"],
         "legal": clock["legal"],
         "index": event.index,
         "scheduled_at": event.scheduled_at.isoformat(),

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from monitor.config.responders import Responders
+from monitor.incidents.grades import GRADE_LABELS
 from monitor.web.present import ACTION_LABELS, department_name, iso, person_name
 
 KIND_LABELS: dict[str, str] = {
@@ -16,6 +17,7 @@ KIND_LABELS: dict[str, str] = {
     "regraded_clocks": "级别调整（时限不变）",
     "post_joined": "新增帖文",
     "merged": "并单",
+    "candidate_evidence": "发现疑似官方回应",
     "clocks_started": "法定时限开始计时",
     "clock_tightened": "并单工单时限更紧，时限提前",
     "escalation": "呼叫责任人",
@@ -27,10 +29,38 @@ KIND_LABELS: dict[str, str] = {
     "reassigned": "改派",
     "review": "复盘",
 }
+CHANNEL_LABELS: dict[str, str] = {
+    "dingtalk": "钉钉",
+    "wecom": "企业微信",
+    "feishu": "飞书",
+    "email": "邮件",
+    "sms": "短信",
+    "voice": "语音电话",
+    "webhook": "Webhook",
+    "alertmanager": "Alertmanager",
+    "capture": "本地记录",
+}
+OUTCOME_LABELS: dict[str, str] = {
+    "sent": "已送达",
+    "retry": "发送失败，将重试",
+    "failed": "发送失败，已放弃",
+    "permanent": "发送失败（不可重试），改用备用渠道",
+}
+# Clock kinds for entries written before the label was stored with them.
+CLOCK_KIND_LABELS: dict[str, str] = {
+    "statement": "发布权威信息",
+    "press_conference": "举行新闻发布会",
+    "response": "回应关切",
+    "hotline": "12345 工单时限",
+    "ack": "确认接报（内部时限）",
+}
+EVIDENCE_VIA: dict[str, str] = {"one_click_link": "经一键确认链接"}
 MAX_NOTE = 300
+Person = Callable[[str], str | None]
+Department = Callable[[str], str]
 
 
-def target_name(target: str, person: Callable[[str], str | None], department: Callable[[str], str]) -> str:
+def target_name(target: str, person: Person, department: Department) -> str:
     """`person:zhujian.head` → 高磊; `channel:zhujian/group` → 住建局工作群."""
     kind, _, ref = target.partition(":")
     if kind == "person":
@@ -41,35 +71,94 @@ def target_name(target: str, person: Callable[[str], str | None], department: Ca
     return target
 
 
-def describe(
-    kind: str,
-    detail: Mapping[str, Any],
-    person: Callable[[str], str | None],
-    department: Callable[[str], str],
-) -> str:
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _reason_messages(reasons: object, grade: object = None) -> list[str]:
+    """The grading reasons' messages; with `grade`, only those that set that grade (what decided it)."""
+    if not isinstance(reasons, list):
+        return []
+    picked = [r for r in reasons if isinstance(r, Mapping) and (grade is None or r.get("grade") == grade)]
+    return [m for r in picked if (m := _text(r.get("message")))]
+
+
+def _clock_label(detail: Mapping[str, Any]) -> str:
+    kind = _text(detail.get("clock_kind"))
+    return _text(detail.get("clock_label")) or CLOCK_KIND_LABELS.get(kind, kind)
+
+
+def _delivery(detail: Mapping[str, Any], person: Person) -> list[str]:
+    """`钉钉 应急管理局/group（毛秀英）；已送达`: where one outbox row went, for whom, and how it ended."""
+    channel, dest, target = (_text(detail.get(k)) for k in ("channel", "dest", "target"))
+    where = " ".join(x for x in (CHANNEL_LABELS.get(channel, channel), dest) if x)
+    who = target_name(target, person, str) if target.startswith("person:") else ""
+    if who and who not in dest:
+        where += f"（{who}）"
+    outcome = _text(detail.get("outcome"))
+    parts = [
+        where,
+        OUTCOME_LABELS.get(outcome, outcome) + (f"：{detail['error']}" if detail.get("error") else ""),
+    ]
+    attempt = detail.get("attempt")
+    if isinstance(attempt, int) and attempt > 1:
+        parts.append(f"第{attempt}次尝试")
+    if detail.get("digest"):
+        parts.append("与同批通知合并为一条消息")
+    return parts
+
+
+def _facts(kind: str, detail: Mapping[str, Any], person: Person, department: Department) -> list[str]:
+    """What an entry of this kind says beyond its label, from its stored detail."""
+    route = detail.get("route") if isinstance(detail.get("route"), Mapping) else {}
+    evidence = detail.get("evidence") if isinstance(detail.get("evidence"), Mapping) else {}
+    if kind == "opened":
+        grade = detail.get("grade")
+        lead = _text((route or {}).get("lead_name"))
+        return [GRADE_LABELS.get(grade, "") if isinstance(grade, int) else "", f"主办 {lead}" if lead else ""]
+    if kind in ("graded", "regraded") and detail.get("to_label"):
+        change = f"{_text(detail.get('from_label'))} → {_text(detail['to_label'])}"
+        return [change, "、".join(_reason_messages(detail.get("reasons"), detail.get("to")))]
+    if kind in ("graded", "regraded") and detail.get("grade"):
+        return [f"级别 {detail['grade']}"]
+    if kind in ("clocks_started", "regraded_clocks", "clock_tightened") and isinstance(
+        detail.get("clocks"), list
+    ):
+        return ["、".join(_text(c.get("label")) for c in detail["clocks"] if isinstance(c, Mapping))]
+    if kind in ("clock_warning", "clock_breach", "target_missed", "breach_escalation"):
+        return [_clock_label(detail)]
+    if kind == "reassign" and detail.get("to"):
+        return [f"{department(str(detail.get('from', '')))} → {department(str(detail['to']))}"]
+    if kind == "press_conference" and detail.get("place"):
+        return [f"地点：{detail['place']}"]
+    if kind == "notification":
+        return _delivery(detail, person)
+    if kind == "merged" and detail.get("order_no"):
+        urgency = _text(detail.get("urgency"))
+        order = f"12345 工单 {detail['order_no']}" + (f"（{urgency}）" if urgency else "")
+        return [order, _text(detail.get("excerpt"))]
+    if kind in ("post_joined", "candidate_evidence"):
+        by = _text(detail.get("author")) or _text(detail.get("source"))
+        excerpt = _text(detail.get("excerpt"))
+        hint = "可作为“发布权威信息”的证据" if detail.get("suggests") == "statement" else ""
+        return [f"{by}：{excerpt}" if by and excerpt else by or excerpt, hint]
+    via = EVIDENCE_VIA.get(_text((evidence or {}).get("via")), "")
+    return [via] if via else []
+
+
+def describe(kind: str, detail: Mapping[str, Any], person: Person, department: Department) -> str:
     """A short note for the entry, or '' when the label says it all."""
     evidence = detail.get("evidence") if isinstance(detail.get("evidence"), Mapping) else {}
-    parts: list[str] = []
+    parts = _facts(kind, detail, person, department)
+    # Free text people wrote (a reason for a reassignment, a statement's title, a note). The engine's own
+    # `reason` values (opened, regrade) are codes, not prose: those kinds never show them.
+    if kind not in ("escalation", "clocks_started", "regraded_clocks", "clock_tightened"):
+        for key in ("reason", "text", "record", "note"):
+            value = detail.get(key) or (evidence or {}).get(key)
+            if isinstance(value, str) and value:
+                parts.append(value)
+                break
     targets = detail.get("targets")
-    if kind == "reassign" and detail.get("to"):
-        parts.append(f"{department(str(detail.get('from', '')))} → {department(str(detail['to']))}")
-    if kind in ("clock_warning", "clock_breach", "breach_escalation") and detail.get("clock_kind"):
-        parts.append(str(detail.get("clock_label") or detail["clock_kind"]))
-    if kind == "press_conference" and detail.get("place"):
-        parts.append(f"地点：{detail['place']}")
-    if kind == "clocks_started" and isinstance(detail.get("clocks"), list):
-        parts.append("、".join(str(c.get("label", "")) for c in detail["clocks"] if isinstance(c, Mapping)))
-    if kind in ("graded", "regraded") and detail.get("grade"):
-        parts.append(f"级别 {detail['grade']}")
-    for key in ("reason", "text", "record", "note"):
-        value = detail.get(key) or (evidence or {}).get(key)
-        if (
-            isinstance(value, str)
-            and value
-            and not (kind in ("escalation", "clocks_started") and key == "reason")
-        ):
-            parts.append(value)
-            break
     if isinstance(targets, list) and targets:
         parts.append("通知 " + "、".join(target_name(str(t), person, department) for t in targets[:8]))
     note = "；".join(p for p in parts if p)

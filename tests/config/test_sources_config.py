@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config.errors import ConfigError
-from monitor.config.responders import Responders
+from monitor.config.responders import Responders, load_responders
 from monitor.config.sources import FeedSource, WeiboSource, load_sources
 from monitor.config.types import parse_duration, parse_size
 
@@ -149,8 +149,21 @@ def test_malformed_files(tmp_path: Path, text: str, problem: str) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(ConfigError, match=r"file not found$"):
         load_sources(tmp_path / "nope.yaml")
+
+
+def test_missing_relative_paths_name_the_directory_looked_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from the wrong directory, a command says where it looked, not just `sources.yaml`."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        load_sources(Path("sources.yaml"))
+    assert str(err.value.problems[0]) == f"sources.yaml: file not found (looked in {tmp_path})"
+    with pytest.raises(ConfigError) as err:
+        load_responders(Path("responders"))
+    assert str(err.value.problems[0]) == f"responders: responders directory not found (looked in {tmp_path})"
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from monitor.web.html import Html, attrs, escape, join, link, render, safe_url
 from monitor.web.inputs import ACTIVE_STATES, parse_action, parse_filter
 from monitor.web.pages.login import safe_next
 from monitor.web.security import is_https, security_headers
+from monitor.web.timeline import KIND_LABELS, target_name
 from monitor.web.timeline import describe as describe_entry
-from monitor.web.timeline import target_name
 from monitor.web.views.chart import heat_chart, scale_points
 from monitor.web.views.department import on_time_ratio
 from monitor.web.views.forms import form_body
@@ -250,6 +250,48 @@ def test_timeline_notes():
         == "通报"
     )
     assert describe_entry("ack", {}, person, dept) == ""
+
+
+@pytest.mark.parametrize(
+    ("kind", "detail", "note"),
+    [
+        ("opened", {"grade": 3, "route": {"lead_name": "云江市应急管理局"}, "reasons": [{"message": "x"}]},
+         "Ⅲ级 较大；主办 云江市应急管理局"),
+        ("graded", {"from": 3, "to": 2, "from_label": "Ⅲ级 较大", "to_label": "Ⅱ级 重大",
+                    "reasons": [{"grade": 3, "message": "讨论量爆发 → Ⅲ级 较大"},
+                                {"grade": 2, "message": "3个渠道互相印证 → Ⅱ级 重大"}]},
+         "Ⅲ级 较大 → Ⅱ级 重大；3个渠道互相印证 → Ⅱ级 重大"),
+        ("regraded_clocks", {"clocks": [], "reason": "regrade", "new_grade": 3, "old_grade": 4}, ""),
+        ("clocks_started", {"clocks": [{"label": "回应关切"}, {"label": "12345 紧急时限"}],
+                            "reason": "opened"},
+         "回应关切、12345 紧急时限"),
+        ("clock_warning", {"clock_kind": "hotline", "clock_label": "12345 紧急时限",
+                           "targets": ["person:zhujian.head", "channel:gongan/group"]},
+         "12345 紧急时限；通知 高磊、公安局工作群"),
+        ("target_missed", {"clock_kind": "ack", "targets": []}, "确认接报（内部时限）"),  # an old entry
+        ("notification", {"channel": "dingtalk", "dest": "应急管理局/group", "outcome": "sent", "attempt": 1,
+                          "error": None, "target": "channel:yingji/group"}, "钉钉 应急管理局/group；已送达"),
+        ("notification", {"channel": "wecom", "dest": "住建局/group", "outcome": "sent", "attempt": 1,
+                          "target": "person:zhujian.head", "digest": True},
+         "企业微信 住建局/group（高磊）；已送达；与同批通知合并为一条消息"),
+        ("notification", {"channel": "sms", "dest": "高磊", "outcome": "retry", "attempt": 2,
+                          "target": "person:zhujian.head",
+                          "error": "HTTP 503"}, "短信 高磊；发送失败，将重试：HTTP 503；第2次尝试"),
+        ("merged", {"order_no": "YJ12345-0001", "urgency": "一般", "excerpt": "自来水发黄"},
+         "12345 工单 YJ12345-0001（一般）；自来水发黄"),
+        ("candidate_evidence", {"author": "云江发布", "excerpt": "关于爆炸事故的情况通报",
+                                "suggests": "statement", "url": "https://mp.weixin.qq.com/s/x"},
+         "云江发布：关于爆炸事故的情况通报；可作为“发布权威信息”的证据"),
+        ("post_joined", {"how": "new", "author": None, "source": "demo-12345"}, "demo-12345"),
+        ("ack", {"evidence": {"via": "one_click_link"}}, "经一键确认链接"),
+    ],
+)  # fmt: skip
+def test_timeline_notes_say_what_happened(kind, detail, note):
+    """Every kind the engine writes gets a Chinese label and a note from its detail, never a bare code."""
+    person = {"zhujian.head": "高磊"}.get
+    department = {"zhujian": "住建局", "gongan": "公安局"}.get
+    assert describe_entry(kind, detail, person, lambda d: department(d) or d) == note
+    assert KIND_LABELS[kind] != kind
 
 
 def test_heat_chart_scaling_and_escaping():
