@@ -6,6 +6,7 @@ from aiohttp import web
 
 from monitor.web.keys import SERVICES
 from monitor.web.pages.common import html_page, signed_in
+from monitor.web.present import department_name, person_name
 from monitor.web.queries.notifications import recent_notifications
 from monitor.web.views.notifications import notifications_page
 
@@ -15,7 +16,9 @@ async def notifications_handler(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     async with services.pool.acquire() as conn:
         items = await recent_notifications(conn, principal)
-    return html_page(request, "通知记录", notifications_page(items))
+    r = services.responders
+    names = (lambda p: person_name(r, p), lambda d: department_name(r, d))
+    return html_page(request, "通知记录", notifications_page(items, names))
 
 
 def add_routes(app: web.Application) -> None:

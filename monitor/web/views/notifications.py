@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from monitor.outbox.routes import mask
 from monitor.web.html import Html, join, render
+from monitor.web.timeline import CHANNEL_LABELS, target_name
 from monitor.web.views.parts import local_time
+
+Names = tuple[Callable[[str], str | None], Callable[[str], str]]  # person id → name, department id → name
 
 EVENT_LABELS: dict[str, str] = {
     "page": "呼叫",
@@ -24,7 +29,19 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 
-def _row(item: dict[str, Any]) -> Html:
+def via_label(sent_via: str | None, names: Names) -> str:
+    """`sms:+8613867050003` → `短信 +86138****0003`; `channel:shuiwu/group` → `水务局工作群`."""
+    if not sent_via:
+        return ""
+    kind, _, ref = sent_via.partition(":")
+    if kind == "channel":
+        return target_name(sent_via, *names)
+    if kind in CHANNEL_LABELS and ref:
+        return f"{CHANNEL_LABELS[kind]} {mask(ref)}"
+    return sent_via
+
+
+def _row(item: dict[str, Any], names: Names) -> Html:
     incident = Html("")
     if item["incident_id"] is not None:
         incident = render(
@@ -43,14 +60,14 @@ def _row(item: dict[str, Any]) -> Html:
         at=local_time(item["sent_at"] or item["created_at"], "%m-%d %H:%M:%S"),
         event=EVENT_LABELS.get(item["event"], item["event"]),
         incident=incident,
-        target=item["target"],
-        via=item["sent_via"] or "",
+        target=target_name(item["target"], *names),
+        via=via_label(item["sent_via"], names),
         status_label=STATUS_LABELS.get(item["status"], item["status"]),
         detail=detail,
     )
 
 
-def notifications_page(items: list[dict[str, Any]]) -> Html:
+def notifications_page(items: list[dict[str, Any]], names: Names) -> Html:
     if not items:
         return Html(
             '<section class="card"><h1>通知记录</h1><p class="muted">还没有发出任何通知。</p></section>'
@@ -61,5 +78,5 @@ def notifications_page(items: list[dict[str, Any]]) -> Html:
         '<th scope="col">接收方</th>'
         '<th scope="col">渠道</th><th scope="col">状态</th><th scope="col">内容</th></tr></thead>'
         "<tbody>{rows}</tbody></table></section>",
-        rows=join(_row(i) for i in items),
+        rows=join(_row(i, names) for i in items),
     )
