@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from monitor.outbox.routes import mask
 from monitor.web.html import Html, join, render
-from monitor.web.timeline import CHANNEL_LABELS, target_name
+from monitor.web.timeline import CHANNEL_LABELS, Department, Person, target_name
 from monitor.web.views.parts import local_time
 
-Names = tuple[Callable[[str], str | None], Callable[[str], str]]  # person id → name, department id → name
+Names = tuple[Person, Department]  # person id → name, department id → name
 
 EVENT_LABELS: dict[str, str] = {
     "page": "呼叫",
