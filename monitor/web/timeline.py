@@ -75,6 +75,12 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _part(detail: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested object of the detail (`route`, `evidence`), or an empty one."""
+    value = detail.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def _reason_messages(reasons: object, grade: object = None) -> list[str]:
     """The grading reasons' messages; with `grade`, only those that set that grade (what decided it)."""
     if not isinstance(reasons, list):
@@ -110,11 +116,9 @@ def _delivery(detail: Mapping[str, Any], person: Person) -> list[str]:
 
 def _facts(kind: str, detail: Mapping[str, Any], person: Person, department: Department) -> list[str]:
     """What an entry of this kind says beyond its label, from its stored detail."""
-    route = detail.get("route") if isinstance(detail.get("route"), Mapping) else {}
-    evidence = detail.get("evidence") if isinstance(detail.get("evidence"), Mapping) else {}
     if kind == "opened":
         grade = detail.get("grade")
-        lead = _text((route or {}).get("lead_name"))
+        lead = _text(_part(detail, "route").get("lead_name"))
         return [GRADE_LABELS.get(grade, "") if isinstance(grade, int) else "", f"主办 {lead}" if lead else ""]
     if kind in ("graded", "regraded") and detail.get("to_label"):
         change = f"{_text(detail.get('from_label'))} → {_text(detail['to_label'])}"
@@ -142,19 +146,19 @@ def _facts(kind: str, detail: Mapping[str, Any], person: Person, department: Dep
         excerpt = _text(detail.get("excerpt"))
         hint = "可作为“发布权威信息”的证据" if detail.get("suggests") == "statement" else ""
         return [f"{by}：{excerpt}" if by and excerpt else by or excerpt, hint]
-    via = EVIDENCE_VIA.get(_text((evidence or {}).get("via")), "")
+    via = EVIDENCE_VIA.get(_text(_part(detail, "evidence").get("via")), "")
     return [via] if via else []
 
 
 def describe(kind: str, detail: Mapping[str, Any], person: Person, department: Department) -> str:
     """A short note for the entry, or '' when the label says it all."""
-    evidence = detail.get("evidence") if isinstance(detail.get("evidence"), Mapping) else {}
+    evidence = _part(detail, "evidence")
     parts = _facts(kind, detail, person, department)
     # Free text people wrote (a reason for a reassignment, a statement's title, a note). The engine's own
     # `reason` values (opened, regrade) are codes, not prose: those kinds never show them.
     if kind not in ("escalation", "clocks_started", "regraded_clocks", "clock_tightened"):
         for key in ("reason", "text", "record", "note"):
-            value = detail.get(key) or (evidence or {}).get(key)
+            value = detail.get(key) or evidence.get(key)
             if isinstance(value, str) and value:
                 parts.append(value)
                 break
@@ -167,8 +171,7 @@ def describe(kind: str, detail: Mapping[str, Any], person: Person, department: D
 
 def entry_url(detail: Mapping[str, Any]) -> str | None:
     """The evidence URL an entry carries (statement, response, press conference, joined post)."""
-    evidence = detail.get("evidence") if isinstance(detail.get("evidence"), Mapping) else {}
-    url = detail.get("url") or (evidence or {}).get("url")
+    url = detail.get("url") or _part(detail, "evidence").get("url")
     return url if isinstance(url, str) else None
 
 
