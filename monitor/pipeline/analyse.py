@@ -141,18 +141,27 @@ def with_fallback_region(
 ) -> tuple[Any, ...]:
     """属地 for an `encoded` row when the analyser found none (the text names no place, the hint resolved
     to none): the post's hint if it is a region id (12345 region codes resolve to one at intake), else the
-    source's configured region (checked against the region tree when sources.yaml loads)."""
-    if row[6] is not None:
-        return row
-    if hint and hint in known:
-        region, why = hint, f"post region hint {hint!r}"
-    elif source_region:
-        region, why = source_region, f"source configured with region {source_region!r}"
-    else:
+    source's configured region (checked against the region tree when sources.yaml loads), unless the text
+    names a place elsewhere (a local site's national story about 山东 is not about the city)."""
+    if row[6] is not None or not ((hint and hint in known) or source_region):
         return row
     stored = json.loads(row[9])  # the row is `encoded`: explain is JSON text
     explain = stored if isinstance(stored, dict) else {}
-    explain["region_fallback"] = f"text names no place → {why}"
+    region: str | None
+    if hint and hint in known:
+        region, why = hint, f"post region hint {hint!r}"
+    else:
+        named = explain.get("region")
+        outside = named.get("outside") if isinstance(named, dict) else None
+        if outside:
+            places = "、".join(map(str, outside))
+            region, why = (
+                None,
+                f"text names {places}, outside the city → source region {source_region!r} not applied",
+            )
+        else:
+            region, why = source_region, f"source configured with region {source_region!r}"
+    explain["region_fallback"] = why if region is None else f"text names no place → {why}"
     return (*row[:6], region, *row[7:9], _dumps(explain), *row[10:])
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.text.features import normalise
+from monitor.text.places import read_places
 from monitor.text.regions import RegionMatcher, entries_from_config
 from monitor.text.sentiment import SentimentModel
 from monitor.text.severity import (
@@ -102,7 +103,7 @@ class TextAnalyzer:
         self._city: str | None = None
         self._regions = RegionMatcher([])
         if responders is not None:
-            self._regions = RegionMatcher(entries_from_config(responders.regions))
+            self._regions = RegionMatcher(entries_from_config(responders.regions), read_places())
             self._city = responders.city.id
             for d in responders.departments.values():
                 if d.kind == "department":
@@ -204,7 +205,7 @@ class TextAnalyzer:
         for k, item in enumerate(inputs):
             clean, s, decision = cleans[k], sentiments[k], decisions[k]
             by_department = matches[k][1]
-            region = self._regions.match(clean, item.region_hint)
+            region = self._regions.match(clean, item.region_hint, tokens[k])
             chain = (
                 self._regions.ancestors(region.region)
                 if region.region
@@ -226,6 +227,8 @@ class TextAnalyzer:
                 "region": {"reason": region.reason, "mentions": region.mentions},
                 "severity": severity.explain,
             }
+            if region.outside:
+                explain["region"] = {**explain["region"], "outside": region.outside}  # type: ignore[dict-item]
             keywords = tuple(dict.fromkeys(w for ws in by_department.values() for w in ws))
             out.append(
                 Analysis(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from monitor.text.places import Division, OutsidePlaces
 
 # Level names people drop when writing a place: 滨江区 → 滨江. Only names that stay ≥2 characters are added.
 _SUFFIXES = (
@@ -37,11 +39,13 @@ class RegionEntry:
 
 @dataclass(frozen=True)
 class RegionMatch:
-    """The chosen region (or None) and a human-readable reason."""
+    """The chosen region (or None) and a human-readable reason; `outside`: places the text names elsewhere in
+    China when it names none of the city's (the source's region must not make such a text local)."""
 
     region: str | None
     reason: str | None
     mentions: tuple[str, ...] = ()
+    outside: tuple[str, ...] = ()
 
 
 def entries_from_config(regions: Mapping[str, object]) -> list[RegionEntry]:
@@ -77,7 +81,7 @@ def _names(name: str, aliases: Iterable[str]) -> tuple[str, ...]:
 class RegionMatcher:
     """Finds region names in text and resolves several mentions to one region (属地管理)."""
 
-    def __init__(self, entries: Iterable[RegionEntry]) -> None:
+    def __init__(self, entries: Iterable[RegionEntry], places: Iterable[Division] = ()) -> None:
         self._entries = {e.id: e for e in entries}
         by_name: dict[str, str] = {}
         for e in sorted(self._entries.values(), key=lambda e: e.depth):
@@ -87,6 +91,9 @@ class RegionMatcher:
         self._by_code = {c: e.id for e in self._entries.values() for c in e.codes}
         names = sorted(by_name, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
+        root = min(self._entries.values(), key=lambda e: e.depth, default=None)
+        self._city = root.name if root else "the city"
+        self._outside = OutsidePlaces(places, by_name, root.names if root else ())
 
     def names(self) -> list[str]:
         """Every name and alias, for the tokeniser's dictionary."""
@@ -115,16 +122,26 @@ class RegionMatcher:
         ids = [rid for _, rid in self.find(hint)]
         return self._deepest_consistent(ids) if ids else None
 
-    def match(self, text: str, hint: str | None = None) -> RegionMatch:
-        """Text mentions decide; the hint fills in when the text names no place, or narrows the same line."""
+    def match(self, text: str, hint: str | None = None, tokens: Sequence[str] = ()) -> RegionMatch:
+        """Text mentions decide; the hint fills in when the text names no place, or narrows the same line.
+
+        With the text's `tokens`, a text naming no local place but a place elsewhere (山东宁阳) gets no
+        region, and a place-name hint (Weibo's 发布于 … is where the author was) does not apply to it; a
+        region code (a 12345 order's, set by the platform) still does."""
         mentions = self.find(text)
         ids = list(dict.fromkeys(rid for _, rid in mentions))
         written = tuple(dict.fromkeys(name for name, _ in mentions))
         hinted = self.resolve_hint(hint) if hint else None
         if not ids:
-            if hinted is None:
+            outside = self._outside.find(tokens) if tokens else ()
+            if hinted is not None and not (outside and (hint or "").strip() not in self._by_code):
+                return RegionMatch(hinted, f"region hint {hint!r} → {self._entries[hinted].name}")
+            if not outside:
                 return RegionMatch(None, None)
-            return RegionMatch(hinted, f"region hint {hint!r} → {self._entries[hinted].name}")
+            reason = f"text names {'、'.join(outside)}, outside {self._city}"
+            if hinted is not None:
+                reason += f"; the hint {hint!r} does not apply"
+            return RegionMatch(None, reason, (), outside)
         chosen = self._deepest_consistent(ids)
         if chosen is not None:
             reason = f"text names {'、'.join(written)} → {self._entries[chosen].name}"

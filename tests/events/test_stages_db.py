@@ -218,6 +218,32 @@ async def test_the_source_region_is_the_fallback_when_the_text_names_no_place(
     assert rows[bare]["region"] is None  # no place, no hint, no source region: 属地 stays unknown
 
 
+async def test_a_story_about_another_province_is_not_made_local_by_its_source_region(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    """A local news site carries national news: its region must not open an incident for a mine in 山东."""
+    mine = "山东宁阳一煤矿发生透水事故，已造成3人死亡、8人被困，救援正在进行"
+    plant = "今晨一化工厂发生爆炸，已造成3人死亡，消防正在现场处置"  # names no place: the source's region
+    away = [await insert_post(pool, f"s{i}", mine, clock.now(), source="news") for i in range(3)]
+    home = [await insert_post(pool, f"h{i}", plant, clock.now(), source="news") for i in range(3)]
+    await pool.execute("UPDATE sources SET region = 'qingshi' WHERE id = 'news'")
+    analyzer = LazyAnalyzer(responders)  # monitor.text, the service's analyser
+    try:
+        assert await drain(AnalysisStage(pool, clock, analyzer, regions=responders.regions)) == 6
+    finally:
+        analyzer.close()
+    rows = {r["post_id"]: r for r in await pool.fetch("SELECT * FROM post_analysis")}
+    assert {rows[p]["region"] for p in away} == {None}
+    assert rows[away[0]]["explain"]["region"]["outside"] == ["山东"]
+    assert "山东" in rows[away[0]]["explain"]["region_fallback"]
+    assert {rows[p]["region"] for p in home} == {"qingshi"}  # no place named: the source's region
+    await drain(GroupingStage(pool, clock, responders))
+    opened = await pool.fetch(
+        "SELECT ep.post_id FROM incidents i JOIN event_posts ep ON ep.event_id = i.event_id"
+    )
+    assert {r["post_id"] for r in opened} == set(home)  # as grave as the plant, but not the city's
+
+
 async def test_grouping_features_made_with_the_analysis_are_used_then_cleared(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders
 ) -> None:

@@ -70,3 +70,41 @@ def test_the_shipped_region_file_loads() -> None:
     matcher = RegionMatcher(entries_from_config(responders.regions))
     city = responders.city
     assert matcher.match(f"{city.name}今天下雨").region == city.id
+
+
+@pytest.fixture(scope="module")
+def with_places() -> RegionMatcher:
+    from monitor.text.places import read_places
+
+    return RegionMatcher(TREE, read_places())
+
+
+MINE = ("山东宁阳发生透水事故", ("山东", "宁阳", "发生", "透水", "事故"))
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens", "hint", "region", "outside"),
+    [
+        (*MINE, None, None, ("山东",)),
+        # Weibo's 发布于 … is where the author was, not where the story is
+        (*MINE, "发布于 云江 滨江区", None, ("山东",)),
+        # a region code is the platform's own (a 12345 order): it still applies
+        (*MINE, "339903", "jiangbei", ()),
+        # a local place decides, whatever else the text names
+        ("滨江区游客在山东遇险", ("滨江区", "游客", "在", "山东", "遇险"), None, "binjiang", ()),
+        ("今天天气很好", ("今天", "天气", "很", "好"), "发布于 云江 滨江区", "binjiang", ()),
+    ],
+)
+def test_a_place_elsewhere_is_not_the_city(
+    with_places: RegionMatcher,
+    text: str,
+    tokens: tuple[str, ...],
+    hint: str | None,
+    region: str | None,
+    outside: tuple[str, ...],
+) -> None:
+    m = with_places.match(text, hint, tokens)
+    assert (m.region, m.outside) == (region, outside)
+    if outside:
+        assert m.reason is not None and "outside 云江市" in m.reason
+        assert ("does not apply" in m.reason) == (hint is not None)
