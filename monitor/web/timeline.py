@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from monitor.config.responders import Responders
@@ -195,4 +196,69 @@ def timeline_json(r: Responders, rows: Iterable[Mapping[str, Any]]) -> list[dict
                 "detail": detail,
             }
         )
+    return out
+
+
+FOLD_SECONDS = 5.0  # one escalation step pages its people, and their messages go out, within a second or two
+
+
+def _fold_key(entry: Mapping[str, Any]) -> tuple[tuple[str, ...], str] | None:
+    """(what neighbours must share, the part that differs) for entries that can share a line: the pages of
+    one escalation step (通知 沈静 / 通知 谭华) and their deliveries on one channel with one outcome."""
+    note = str(entry.get("note") or "")
+    actor = str(entry.get("actor") or "")
+    if entry["kind"] == "escalation" and note.startswith("通知 "):
+        return ("escalation", actor, "通知", ""), note.removeprefix("通知 ")
+    if entry["kind"] == "notification":
+        where, _, rest = note.partition("；")
+        channel, _, dest = where.partition(" ")
+        return ("notification", actor, channel, rest), dest
+    return None
+
+
+def _seconds_between(a: str, b: str) -> float:
+    return abs((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds())
+
+
+def folded_timeline(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The timeline as the incident page shows it (the API keeps every entry).
+
+    Pages of one escalation step and their deliveries on one channel share a line (通知 沈静、谭华、汤芳), and
+    a page or delivery line that says word for word what an earlier one said (a chain repeating while a clock
+    is breached) is counted on that earlier line (`repeats`, `last_at`) instead of listed again."""
+    merged: list[dict[str, Any]] = []
+    keys: list[tuple[str, ...] | None] = []
+    parts: list[list[str]] = []
+    open_lines: dict[tuple[str, ...], int] = {}  # key → index of the line still taking entries
+    for entry in entries:
+        fold = _fold_key(entry)
+        line = open_lines.get(fold[0]) if fold is not None else None
+        if fold is not None and line is not None:
+            if _seconds_between(merged[line]["at"], entry["at"]) <= FOLD_SECONDS:
+                parts[line].append(fold[1])
+                continue
+        if fold is not None:
+            open_lines[fold[0]] = len(merged)
+        merged.append({**entry, "last_at": entry["at"], "repeats": 1})
+        keys.append(fold[0] if fold else None)
+        parts.append([fold[1]] if fold else [])
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for entry, key, items in zip(merged, keys, parts, strict=True):
+        if key is None:
+            out.append(entry)
+            continue
+        names = list(dict.fromkeys(i for i in items if i))
+        if len(items) > 1:
+            _, _, channel, rest = key
+            line = f"{channel} {'、'.join(names)}".strip()
+            entry["note"] = "；".join(x for x in (line, rest) if x)[:MAX_NOTE]
+        same = (*key, tuple(sorted(names)))  # who was paged, in whatever order this round paged them
+        earlier = seen.get(same)
+        if earlier is not None:
+            earlier["repeats"] += 1
+            earlier["last_at"] = entry["at"]
+            continue
+        seen[same] = entry
+        out.append(entry)
     return out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 
+from monitor.web.views.parts import local_time
 from tests.web.conftest import bearer
 from tests.web.factory import ensure_source, event_with_posts, open_incident
 
@@ -169,6 +171,39 @@ async def test_incident_page_escapes_hostile_post_text(client, token_for, gas):
         in html
     )
     assert "燃气&lt;b&gt;泄漏&lt;/b&gt;" in html
+
+
+async def test_incident_page_folds_repeated_pages_and_the_api_keeps_them(client, token_for, gas, pool, clock):
+    """Two rounds of one escalation step paging two people: one line on the page, four entries in the API."""
+    rows = [
+        (minutes, "escalation", {"targets": [f"person:{who}"], "step": 1})
+        for minutes in (20, 40)
+        for who in ("zhujian.head", "zhujian.leader")
+    ]
+    for minutes, kind, detail in rows:
+        await pool.execute(
+            "INSERT INTO timeline (incident_id, at, actor, kind, detail) VALUES ($1, $2, 'system', $3, $4)",
+            gas,
+            clock.now() + timedelta(minutes=minutes),
+            kind,
+            detail,
+        )
+    headers = bearer(await token_for("zhujian.head"))
+    html = await (await client.get(f"/incidents/{gas}", headers=headers)).text()
+    timeline = html[html.index('id="timeline"') :]
+    pages = re.findall(
+        r'呼叫责任人</span><span class="note">([^<]*)</span><span class="repeats">([^<]*)', timeline
+    )
+    assert pages == [
+        (
+            "通知 高磊、宋勇",
+            "共 2 次，最近一次 " + local_time(clock.now() + timedelta(minutes=40), "%m-%d %H:%M:%S"),
+        )
+    ]
+    api = await (await client.get(f"/api/v1/incidents/{gas}/timeline", headers=headers)).json()
+    items = api if isinstance(api, list) else api["items"]
+    stored = "SELECT count(*) FROM timeline WHERE incident_id = $1 AND kind = 'escalation'"
+    assert sum(1 for e in items if e["kind"] == "escalation") == await pool.fetchval(stored, gas) >= 4
 
 
 async def test_incident_page_shows_buttons_allowed_to_the_person(client, token_for, gas):

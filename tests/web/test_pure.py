@@ -20,7 +20,7 @@ from monitor.web.html import Html, attrs, escape, join, link, render, safe_url
 from monitor.web.inputs import ACTIVE_STATES, parse_action, parse_filter
 from monitor.web.pages.login import safe_next
 from monitor.web.security import is_https, security_headers
-from monitor.web.timeline import KIND_LABELS, target_name
+from monitor.web.timeline import KIND_LABELS, folded_timeline, target_name
 from monitor.web.timeline import describe as describe_entry
 from monitor.web.views.chart import heat_chart, scale_points
 from monitor.web.views.department import on_time_ratio
@@ -319,3 +319,50 @@ def test_on_time_ratio(met, late, breached, ratio):
 )  # fmt: skip
 def test_source_health_class(state, stale, failures, expected):
     assert health_class({"state": state, "stale": stale, "consecutive_failures": failures}) == expected
+
+
+def _entry(kind: str, note: str, at: str, actor: str = "system") -> dict[str, object]:
+    return {"kind": kind, "note": note, "at": f"2026-11-24T{at}+08:00", "actor": actor}
+
+
+def test_folded_timeline_joins_one_step_and_counts_its_repeats():
+    round_one = [
+        _entry("escalation", "通知 沈静", "01:00:00"),
+        _entry("escalation", "通知 谭华", "01:00:00"),
+        _entry("notification", "短信 沈静 +86138****0003；已送达", "01:00:01"),
+        _entry("post_joined", "云江新闻：化工厂爆炸", "01:00:01"),  # between deliveries: stays its own line
+        _entry("notification", "短信 谭华 +86138****0004；已送达", "01:00:02"),
+        _entry("notification", "钉钉 应急管理局/group；已送达", "01:00:02"),
+    ]
+    round_two = [  # twenty minutes on, the same people in another order, one message failing
+        _entry("escalation", "通知 谭华", "01:20:00"),
+        _entry("escalation", "通知 沈静", "01:20:00"),
+        _entry("notification", "短信 谭华 +86138****0004；已送达", "01:20:01"),
+        _entry("notification", "短信 沈静 +86138****0003；发送失败，将重试", "01:20:01"),
+    ]
+    folded = folded_timeline(round_one + round_two + [_entry("escalation", "通知 沈静", "01:40:00")])
+    lines = [(e["kind"], e["note"], e["repeats"], str(e["last_at"])[11:19]) for e in folded]
+    assert lines == [
+        ("escalation", "通知 沈静、谭华", 2, "01:20:00"),
+        ("notification", "短信 沈静 +86138****0003、谭华 +86138****0004；已送达", 1, "01:00:01"),
+        ("post_joined", "云江新闻：化工厂爆炸", 1, "01:00:01"),
+        ("notification", "钉钉 应急管理局/group；已送达", 1, "01:00:02"),
+        ("notification", "短信 谭华 +86138****0004；已送达", 1, "01:20:01"),  # not the same pair as before
+        ("notification", "短信 沈静 +86138****0003；发送失败，将重试", 1, "01:20:01"),
+        ("escalation", "通知 沈静", 1, "01:40:00"),  # one person only: not a repeat of the pair
+    ]
+
+
+def test_folded_timeline_keeps_other_kinds_and_far_apart_pages():
+    entries = [
+        _entry("escalation", "通知 沈静", "01:00:00"),
+        _entry("escalation", "通知 谭华", "01:00:30"),  # 30 s later: another step
+        _entry("clock_warning", "发布权威信息", "01:01:00"),
+        _entry("clock_warning", "发布权威信息", "01:01:00"),
+    ]
+    assert [(e["note"], e["repeats"]) for e in folded_timeline(entries)] == [
+        ("通知 沈静", 1),
+        ("通知 谭华", 1),
+        ("发布权威信息", 1),
+        ("发布权威信息", 1),
+    ]

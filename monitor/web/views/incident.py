@@ -7,6 +7,7 @@ from typing import Any
 
 from monitor.web.countdown import ClockView
 from monitor.web.html import Html, join, link, render
+from monitor.web.timeline import folded_timeline
 from monitor.web.views.chart import heat_chart
 from monitor.web.views.parts import countdowns, grade_badge, local_time, number
 
@@ -64,15 +65,22 @@ def _timeline(items: list[dict[str, Any]]) -> Html:
     rows = [
         render(
             '<li class="tl tl-{kind}"><time>{at}</time><span class="actor">{actor}</span>'
-            '<span class="what">{label}</span>{note}{url}</li>',
+            '<span class="what">{label}</span>{note}{repeats}{url}</li>',
             kind=entry["kind"],
             at=local_time(entry["at"], "%m-%d %H:%M:%S"),
             actor=entry["actor_name"] or entry["actor"],
             label=entry["kind_label"],
             note=render('<span class="note">{n}</span>', n=entry["note"]) if entry["note"] else Html(""),
+            repeats=render(
+                '<span class="repeats">共 {n} 次，最近一次 {last}</span>',
+                n=str(entry["repeats"]),
+                last=local_time(entry["last_at"], "%m-%d %H:%M:%S"),
+            )
+            if entry.get("repeats", 1) > 1
+            else Html(""),
             url=link(entry["url"], entry["url"]) if entry["url"] else Html(""),
         )
-        for entry in items
+        for entry in folded_timeline(items)
     ]
     return Html('<ol class="timeline">') + join(rows) + Html("</ol>")
 
