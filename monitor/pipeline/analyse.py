@@ -147,21 +147,20 @@ def with_fallback_region(
         return row
     stored = json.loads(row[9])  # the row is `encoded`: explain is JSON text
     explain = stored if isinstance(stored, dict) else {}
+    named = explain.get("region")
+    outside = named.get("outside") if isinstance(named, dict) else None
     region: str | None
     if hint and hint in known:
-        region, why = hint, f"post region hint {hint!r}"
+        region, why = hint, f"text names no place → post region hint {hint!r}"
+    elif outside:
+        places = "、".join(map(str, outside))
+        region, why = (
+            None,
+            f"text names {places}, outside the city → source region {source_region!r} not applied",
+        )
     else:
-        named = explain.get("region")
-        outside = named.get("outside") if isinstance(named, dict) else None
-        if outside:
-            places = "、".join(map(str, outside))
-            region, why = (
-                None,
-                f"text names {places}, outside the city → source region {source_region!r} not applied",
-            )
-        else:
-            region, why = source_region, f"source configured with region {source_region!r}"
-    explain["region_fallback"] = why if region is None else f"text names no place → {why}"
+        region, why = source_region, f"text names no place → source configured with region {source_region!r}"
+    explain["region_fallback"] = why
     return (*row[:6], region, *row[7:9], _dumps(explain), *row[10:])
 
 

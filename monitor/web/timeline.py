@@ -251,8 +251,8 @@ def folded_timeline(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
         names = list(dict.fromkeys(i for i in items if i))
         if len(items) > 1:
             _, _, channel, rest = key
-            line = f"{channel} {'、'.join(names)}".strip()
-            entry["note"] = "；".join(x for x in (line, rest) if x)[:MAX_NOTE]
+            joined = f"{channel} {'、'.join(names)}".strip()
+            entry["note"] = "；".join(x for x in (joined, rest) if x)[:MAX_NOTE]
         same = (*key, tuple(sorted(names)))  # who was paged, in whatever order this round paged them
         earlier = seen.get(same)
         if earlier is not None:
