@@ -16,6 +16,8 @@ PLACES_FILE = Path(__file__).resolve().parent / "data" / "places_cn.tsv"
 # Token pairs where a place name is not a place: 北京时间 is the time zone.
 NOT_A_PLACE_BEFORE = {"北京": frozenset({"时间"})}
 _LEVEL_TOKENS = frozenset("省市区县州旗盟")
+# Zone words every city has: a local alias like these says little next to a place named elsewhere.
+ZONE_WORDS = frozenset({"高新区", "开发区", "经开区", "经济开发区", "新区", "城区", "市区", "老城区", "县城"})
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,15 @@ class OutsidePlaces:
             if city.intersection(d.names):
                 parents.update(d.parents())
                 inside.append(d.prefix)
-        self._names = frozenset(
+        elsewhere = frozenset(
             name
             for d in divisions
             if d.code not in parents and not d.code.startswith(tuple(inside))
             for name in d.names
-            if name not in local
         )
+        self._names = elsewhere - local
+        # The city's names that are also places elsewhere (江北区 is 重庆's and 宁波's too) or zone words.
+        self.shared = frozenset(local & (elsewhere | ZONE_WORDS))
 
     def __len__(self) -> int:
         return len(self._names)

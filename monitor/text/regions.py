@@ -127,7 +127,8 @@ class RegionMatcher:
 
         With the text's `tokens`, a text naming no local place but a place elsewhere (山东宁阳) gets no
         region, and a place-name hint (Weibo's 发布于 … is where the author was) does not apply to it; a
-        region code (a 12345 order's, set by the platform) still does."""
+        region code (a 12345 order's, set by the platform) still does. So does a text whose local names
+        are all also places elsewhere, or zone words, beside a place elsewhere (重庆江北区, 河南…高新区)."""
         mentions = self.find(text)
         ids = list(dict.fromkeys(rid for _, rid in mentions))
         written = tuple(dict.fromkeys(name for name, _ in mentions))
@@ -142,6 +143,16 @@ class RegionMatcher:
             if hinted is not None:
                 reason += f"; the hint {hint!r} does not apply"
             return RegionMatch(None, reason, (), outside)
+        if tokens and self._outside.shared.issuperset(written):
+            # 重庆江北区: every local name is also a place elsewhere (or a zone word), and the text names
+            # that elsewhere: the story is there
+            outside = self._outside.find(tokens)
+            if outside:
+                reason = (
+                    f"text names {'、'.join(outside)}, outside {self._city}; "
+                    f"{'、'.join(written)} there is not {self._city}'s"
+                )
+                return RegionMatch(None, reason, written, outside)
         chosen = self._deepest_consistent(ids)
         if chosen is not None:
             reason = f"text names {'、'.join(written)} → {self._entries[chosen].name}"

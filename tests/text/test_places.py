@@ -82,3 +82,8 @@ def test_the_city_its_province_and_its_own_divisions_are_not_outside(divisions: 
     outside = OutsidePlaces(divisions, ["湖州市", "湖州", "吴兴区"], ["湖州市", "湖州"])
     tokens = ("浙江", "湖州", "安吉县", "杭州", "宁波", "江苏")
     assert outside.find(tokens) == ("杭州", "宁波", "江苏")
+
+
+def test_local_names_that_are_also_places_elsewhere_are_known(divisions: list[Division]) -> None:
+    outside = OutsidePlaces(divisions, ["云江市", "云江", "江北区", "江北", "青石县", "高新区"], ["云江市"])
+    assert outside.shared == {"江北区", "高新区"}  # 重庆's and 宁波's 江北区; a zone word every city has

@@ -90,9 +90,13 @@ MINE = ("山东宁阳发生透水事故", ("山东", "宁阳", "发生", "透水
         (*MINE, "发布于 云江 滨江区", None, ("山东",)),
         # a region code is the platform's own (a 12345 order): it still applies
         (*MINE, "339903", "jiangbei", ()),
-        # a local place decides, whatever else the text names
-        ("滨江区游客在山东遇险", ("滨江区", "游客", "在", "山东", "遇险"), None, "binjiang", ()),
         ("今天天气很好", ("今天", "天气", "很", "好"), "发布于 云江 滨江区", "binjiang", ()),
+        # 江北区 is also 重庆's: beside 重庆 it is that one; alone, or beside 云江, it is the city's
+        ("重庆江北区一小区火灾", ("重庆", "江北区", "一", "小区", "火灾"), None, None, ("重庆",)),
+        ("江北区一小区火灾", ("江北区", "一", "小区", "火灾"), None, "jiangbei", ()),
+        ("云江江北区一小区火灾", ("云江", "江北区", "一", "小区", "火灾"), None, "jiangbei", ()),
+        # a local name that is the city's alone decides, whatever else the text names
+        ("江滨街道游客在山东遇险", ("江滨街道", "游客", "在", "山东", "遇险"), None, "jiangbin", ()),
     ],
 )
 def test_a_place_elsewhere_is_not_the_city(
