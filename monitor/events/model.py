@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,14 @@ from monitor.events.similarity import SparseVector
 
 MAX_HAZARDS = 16
 MAX_ORDERS = 50
+
+
+CHANNEL_NAMES = {"weibo": "微博", "news": "新闻", "wechat": "公众号", "hotline": "12345"}
+
+
+def channel_names(channels: Iterable[str]) -> str:
+    """微博、新闻: the channels as people name them, in a stable order."""
+    return "、".join(CHANNEL_NAMES.get(c, c) for c in sorted(channels))
 
 
 def channel_of(source_kind: str, extra: dict[str, Any] | None = None) -> str:

@@ -119,6 +119,19 @@ _DETAIL_EXTRA: dict[str, Any] = {
     "resolved_reason": string(nullable=True),
     "posts": array(ref("Post")),
     "heat": array(obj({"at": string(fmt="date-time"), "heat": {"type": "number"}}, ["at", "heat"])),
+    "event": {
+        **obj(
+            {
+                "posts": {"type": "integer"},
+                "channels": array(string()),
+                "negative_share": {"type": "number"},
+                "last_seen_at": string(fmt="date-time"),
+            },
+            ["posts", "channels", "negative_share", "last_seen_at"],
+        ),
+        "nullable": True,
+        "description": "the event's figures now (summary is the snapshot taken when the incident opened)",
+    },
     "allowed_actions": array({"type": "string"}),
 }
 SCHEMAS: dict[str, Any] = {

@@ -81,6 +81,7 @@ async def incident_detail(request: web.Request, who: Principal, row: IncidentRow
         clocks = (await clocks_for(conn, [row.id])).get(row.id, [])
         posts = await evidence.posts_for(conn, row.data)
         heat = await evidence.heat_for(conn, row.data)
+        event = await evidence.event_now(conn, row.data)
     out = incident_json(services.responders, row, clocks, now)
     kinds = frozenset(c.kind for c in clocks)
     out.update(
@@ -95,6 +96,7 @@ async def incident_detail(request: web.Request, who: Principal, row: IncidentRow
             "resolved_reason": row.data["resolved_reason"],
             "posts": posts,
             "heat": heat,
+            "event": event,
             "allowed_actions": allowed_actions(who, row.scope(), kinds),
         }
     )

@@ -11,6 +11,24 @@ MAX_POSTS = 200
 MAX_HEAT_POINTS = 2000
 
 
+async def event_now(conn: asyncpg.Connection, incident: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The event's figures as they stand (the incident's summary is a snapshot taken when it opened)."""
+    if incident["event_id"] is None:
+        return None
+    row = await conn.fetchrow(
+        "SELECT post_count, channels, negative_share, last_seen_at FROM events WHERE id = $1",
+        incident["event_id"],
+    )
+    if row is None:
+        return None
+    return {
+        "posts": row["post_count"],
+        "channels": list(row["channels"]),
+        "negative_share": round(float(row["negative_share"]), 4),
+        "last_seen_at": row["last_seen_at"].isoformat(),
+    }
+
+
 async def posts_for(conn: asyncpg.Connection, incident: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The event's posts and the incident's 12345 orders, earliest first (text is returned raw: escape it)."""
     rows = await conn.fetch(

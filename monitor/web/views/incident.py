@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from monitor.events.model import channel_names
 from monitor.web.countdown import ClockView
 from monitor.web.html import Html, join, link, render
 from monitor.web.timeline import folded_timeline
@@ -56,6 +57,19 @@ def post_item(post: dict[str, Any]) -> Html:
         comments=number(post["comments"]),
         likes=number(post["likes"]),
         origin=link(post["url"], "查看原文"),
+    )
+
+
+def _summary(item: dict[str, Any]) -> Html:
+    """The event as it stands, then the snapshot stored when the incident opened (which may be hours old)."""
+    event, opened = item.get("event"), item["summary"]
+    if not event:
+        return render('<p class="summary">{s}</p>', s=opened) if opened else Html("")
+    now = f"{event['posts']}条 · {channel_names(event['channels'])} · 负面{event['negative_share']:.0%}"
+    return render(
+        '<p class="summary"><span class="now">现 {now}</span>{opened}</p>',
+        now=now,
+        opened=render('<span class="muted">（立案时 {s}）</span>', s=opened) if opened else Html(""),
     )
 
 
@@ -134,7 +148,7 @@ def incident_page(
         order=render("<span>工单 {o}</span>", o=item["hotline_order_no"])
         if item["hotline_order_no"]
         else Html(""),
-        summary=render('<p class="summary">{s}</p>', s=item["summary"]) if item["summary"] else Html(""),
+        summary=_summary(item),
         grade_reasons=_list(item["grade_reasons"], "未记录定级依据"),
         departments=departments,
         route_reasons=_list(item["route_reasons"], ""),
