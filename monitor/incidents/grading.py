@@ -97,7 +97,9 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
         )
     vouched = bool(s.official_posts or s.media_posts)
     if casualties and p.open_on_casualties and (s.posts >= p.casualty_open_min_posts or vouched):
-        why.append(Reason("open_casualties", f"出现伤亡（死亡{s.deaths}、受伤{s.injured}、失踪{s.missing}）"))
+        counts = (("死亡", s.deaths), ("受伤", s.injured), ("失踪", s.missing))
+        said = "、".join(f"{label}{n}人" for label, n in counts if n)
+        why.append(Reason("open_casualties", f"出现伤亡（{said or '人数未报'}）"))
     # a hazard word in calm, informational posts (防疫小知识) is no incident; in angry or alarmed ones it is
     if s.hazards and negative and (s.posts >= p.hazard_open_min_posts or vouched):
         why.append(Reason("open_hazard", f"险情：{'、'.join(s.hazards[:5])}，负面占比{s.negative_share:.0%}"))

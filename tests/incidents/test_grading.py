@@ -142,3 +142,12 @@ def test_an_event_about_no_local_place_is_held_when_the_policy_requires_one(resp
     assert loose.opens and not loose.held and loose.grade == held.grade
     local = grade_event(replace(angry, local=True), strict, responders.policy.casualty_criteria)
     assert local.opens
+
+
+def test_the_casualty_reason_names_only_the_counts_reported(responders: Responders):
+    def said(s: Signals) -> list[str]:
+        return [r.message for r in grade(responders, s).open_reasons if r.code == "open_casualties"]
+
+    assert said(replace(QUIET, posts=2, deaths=3)) == ["出现伤亡（死亡3人）"]
+    assert said(replace(QUIET, posts=2, deaths=1, missing=2)) == ["出现伤亡（死亡1人、失踪2人）"]
+    assert said(replace(QUIET, posts=2, casualty_grade=2)) == ["出现伤亡（人数未报）"]
