@@ -215,6 +215,9 @@ class TextAnalyzer:
                 decision.topic, chain, self._departments, by_department
             )
             severity = self._severity(clean, item)
+            named: dict[str, object] = {"reason": region.reason, "mentions": region.mentions}
+            if region.outside:
+                named["outside"] = region.outside
             explain: dict[str, object] = {
                 "negative": {"classes": s.probs, "terms": s.terms},
                 "topic": {
@@ -224,11 +227,9 @@ class TextAnalyzer:
                     "terms": topic_terms[k],
                 },
                 "department": department_reason,
-                "region": {"reason": region.reason, "mentions": region.mentions},
+                "region": named,
                 "severity": severity.explain,
             }
-            if region.outside:
-                explain["region"] = {**explain["region"], "outside": region.outside}  # type: ignore[dict-item]
             keywords = tuple(dict.fromkeys(w for ws in by_department.values() for w in ws))
             out.append(
                 Analysis(

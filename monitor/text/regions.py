@@ -135,7 +135,8 @@ class RegionMatcher:
         hinted = self.resolve_hint(hint) if hint else None
         if not ids:
             outside = self._outside.find(tokens) if tokens else ()
-            if hinted is not None and not (outside and (hint or "").strip() not in self._by_code):
+            by_code = (hint or "").strip() in self._by_code
+            if hinted is not None and (by_code or not outside):
                 return RegionMatch(hinted, f"region hint {hint!r} → {self._entries[hinted].name}")
             if not outside:
                 return RegionMatch(None, None)

@@ -1,4 +1,5 @@
-"""Timeline entries in Chinese for people: what kind of entry, and a one-line note from its detail (pure)."""
+"""Timeline entries in Chinese for people: what kind of entry, a one-line note from its detail, and the
+page's folding of repeated pages into one line (pure)."""
 
 from __future__ import annotations
 

@@ -87,3 +87,20 @@ def test_the_city_its_province_and_its_own_divisions_are_not_outside(divisions: 
 def test_local_names_that_are_also_places_elsewhere_are_known(divisions: list[Division]) -> None:
     outside = OutsidePlaces(divisions, ["云江市", "云江", "江北区", "江北", "青石县", "高新区"], ["云江市"])
     assert outside.shared == {"江北区", "高新区"}  # 重庆's and 宁波's 江北区; a zone word every city has
+
+
+def test_the_generator_names_a_missing_or_foreign_input(tmp_path: Path, capsys) -> None:
+    from monitor.text.training.places import main
+
+    with pytest.raises(SystemExit):
+        main(["--adcodes", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out.tsv")])
+    assert "nope.csv: no such file" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text("code,title\n1,x\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["--adcodes", str(other), "--out", str(tmp_path / "out.tsv")])
+    assert "expected cpca's adcodes.csv" in capsys.readouterr().err
+    good = tmp_path / "adcodes.csv"
+    good.write_text("adcode,name\n370000000000,山东省\n370921000000,宁阳县\n", encoding="utf-8")
+    assert main(["--adcodes", str(good), "--out", str(tmp_path / "out.tsv")]) == 0
+    assert [d.name for d in read_places(tmp_path / "out.tsv")] == ["山东省", "宁阳县"]
