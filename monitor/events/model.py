@@ -22,6 +22,11 @@ def channel_names(channels: Iterable[str]) -> str:
     return "、".join(CHANNEL_NAMES.get(c, c) for c in sorted(channels))
 
 
+def event_summary(posts: int, channels: Iterable[str], heat: float, negative_share: float) -> str:
+    """`5条 · 新闻、微博 · 热度54 · 负面32%`: an event's figures in one line (incidents, pages, messages)."""
+    return f"{posts}条 · {channel_names(channels)} · 热度{heat:.0f} · 负面{negative_share:.0%}"
+
+
 def channel_of(source_kind: str, extra: dict[str, Any] | None = None) -> str:
     """weibo, news, wechat or hotline: the distinct channels that corroborate each other."""
     if source_kind in ("weibo", "news", "wechat", "hotline"):

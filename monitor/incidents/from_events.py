@@ -10,7 +10,7 @@ import asyncpg
 
 from monitor.config.responders import Responders
 from monitor.events.clusterer import Join
-from monitor.events.model import EventState, PostIn, channel_names
+from monitor.events.model import EventState, PostIn, event_summary
 from monitor.events.rows import POST_COLUMNS, post_from_record
 from monitor.incidents import store
 from monitor.incidents.evidence import evidence_detail, is_candidate_evidence
@@ -97,7 +97,7 @@ async def _open(
         kind, key = "hotline", f"hotline:{p.hotline_order_no}"
         reasons = [x.as_json() for x in tr.hotline_reasons] + d.reasons_json()
     heat = event_heat(e, tr.at)
-    summary = f"{e.post_count}条 · {channel_names(e.channels)} · 热度{heat:.0f} · 负面{e.negative_share:.0%}"
+    summary = event_summary(e.post_count, e.channels, heat, e.negative_share)
     opened = await open_incident(
         conn,
         r,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.channels.base import ClockLine, Destination, Link, Notice, Severity
+from monitor.events.model import event_summary
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
 from monitor.links import LinkSigner
 
@@ -67,6 +68,19 @@ def headline(payload: Mapping[str, Any]) -> tuple[str, list[str], Severity]:
     return text, lines, "warning"
 
 
+def summary_now(incident: Mapping[str, Any]) -> str:
+    """The event's figures as the message goes out (a page hours after opening must not say 1条); the
+    summary stored at opening for an incident without an event (a lone 12345 order)."""
+    if incident.get("event_posts") is None:
+        return str(incident.get("summary") or "")
+    return event_summary(
+        int(incident["event_posts"]),
+        incident["event_channels"] or (),
+        float(incident["event_heat"]),
+        float(incident["event_negative"]),
+    )
+
+
 def _links(
     ctx: RenderContext, incident_id: int | None, dest: Destination, now: datetime, ack: bool
 ) -> tuple[Link, ...]:
@@ -119,7 +133,7 @@ def build_notice(
         grade_label=GRADE_LABELS.get(grade, ""),
         colour=GRADE_COLOURS.get(grade, ""),
         department=ctx.departments.get(dept, dept),
-        summary=str(incident["summary"] or ""),
+        summary=summary_now(incident),
         lines=tuple(lines),
         clocks=clock_lines(clocks, now),
         links=_links(

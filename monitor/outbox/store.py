@@ -51,15 +51,18 @@ async def abandon_attempts(conn: asyncpg.Connection, attempt_ids: Sequence[int])
 async def context(
     conn: asyncpg.Connection, incident_ids: Sequence[int]
 ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
-    """Incidents and their clocks, as they are now."""
+    """Incidents (with their event's figures) and their clocks, as they are now."""
     ids = sorted(set(incident_ids))
     if not ids:
         return {}, {}
     incidents = {
         r["id"]: r
         for r in await conn.fetch(
-            "SELECT id, title, summary, grade, state, lead_department FROM incidents"
-            " WHERE id = ANY($1::bigint[])",
+            """SELECT i.id, i.title, i.summary, i.grade, i.state, i.lead_department,
+                      e.post_count AS event_posts, e.channels AS event_channels, e.heat AS event_heat,
+                      e.negative_share AS event_negative
+                 FROM incidents i LEFT JOIN events e ON e.id = i.event_id
+                WHERE i.id = ANY($1::bigint[])""",
             ids,
         )
     }

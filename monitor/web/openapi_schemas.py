@@ -124,10 +124,11 @@ _DETAIL_EXTRA: dict[str, Any] = {
             {
                 "posts": {"type": "integer"},
                 "channels": array(string()),
+                "heat": {"type": "number"},
                 "negative_share": {"type": "number"},
                 "last_seen_at": string(fmt="date-time"),
             },
-            ["posts", "channels", "negative_share", "last_seen_at"],
+            ["posts", "channels", "heat", "negative_share", "last_seen_at"],
         ),
         "nullable": True,
         "description": "the event's figures now (summary is the snapshot taken when the incident opened)",

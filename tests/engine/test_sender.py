@@ -194,6 +194,35 @@ async def test_one_message_per_step_when_two_targets_share_a_destination(
     assert statuses == ["merged", "sent", "sent"]
 
 
+async def test_a_message_carries_the_event_as_it_is_when_sent(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
+    """The incident's summary is a snapshot from its opening; a later page says what the event is now."""
+    fake = FakeDingTalk(clock)
+    async with pool.acquire() as conn:
+        grown = await open_incident(conn, responders, clock.now(), grade=3)
+        lone = await open_incident(conn, responders, clock.now(), grade=3, title="无事件的工单")
+        event = await conn.fetchval(
+            """INSERT INTO events (title, first_seen_at, last_seen_at, post_count, channels, negative_share,
+                                   heat, state, created_at, updated_at)
+               VALUES ('化工厂爆燃', $1, $1, 5, '{weibo,news}', 0.32, 54.4, '{}'::jsonb, $1, $1)
+               RETURNING id""",
+            clock.now(),
+        )
+        await conn.execute("UPDATE incidents SET event_id = $2 WHERE id = $1", grown, event)
+        await conn.execute("DELETE FROM outbox")
+        rows = [
+            store.OutboxRow(f"test:now:{iid}", GROUP, "page", iid, {"event": "page"}) for iid in (grown, lone)
+        ]
+        await store.queue(conn, rows, clock.now())
+    async with serve(fake.app()) as base:
+        sender, _ = sender_for(pool, clock, responders, session, base, fake)
+        assert await sender.send_due(clock.now()) == 2
+    sent = json.dumps(fake.received, ensure_ascii=False)
+    assert "5条 · 新闻、微博 · 热度54 · 负面32%" in sent  # the event now
+    assert sent.count("网传某化工厂发生爆燃") == 1  # the stored summary: only the incident without an event
+
+
 class _SlowChannel:
     """A channel whose first request hangs until released, while the test moves the clock on."""
 

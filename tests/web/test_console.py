@@ -211,13 +211,13 @@ async def test_incident_page_shows_the_event_now_beside_the_snapshot_taken_at_op
 ):
     await pool.execute("UPDATE incidents SET summary = '1条 · 微博 · 热度3 · 负面34%' WHERE id = $1", gas)
     await pool.execute(
-        "UPDATE events SET post_count = 7, channels = '{weibo,news}', negative_share = 0.625"
+        "UPDATE events SET post_count = 7, channels = '{weibo,news}', heat = 54.4, negative_share = 0.625"
         " WHERE id = (SELECT event_id FROM incidents WHERE id = $1)",
         gas,
     )
     headers = bearer(await token_for("zhujian.head"))
     html = await (await client.get(f"/incidents/{gas}", headers=headers)).text()
-    assert '<span class="now">现 7条 · 新闻、微博 · 负面62%</span>' in html
+    assert '<span class="now">现 7条 · 新闻、微博 · 热度54 · 负面62%</span>' in html
     assert "（立案时 1条 · 微博 · 热度3 · 负面34%）" in html
     detail = await (await client.get(f"/api/v1/incidents/{gas}", headers=headers)).json()
     assert detail["event"]["posts"] == 7 and sorted(detail["event"]["channels"]) == ["news", "weibo"]

@@ -16,7 +16,7 @@ async def event_now(conn: asyncpg.Connection, incident: Mapping[str, Any]) -> di
     if incident["event_id"] is None:
         return None
     row = await conn.fetchrow(
-        "SELECT post_count, channels, negative_share, last_seen_at FROM events WHERE id = $1",
+        "SELECT post_count, channels, heat, negative_share, last_seen_at FROM events WHERE id = $1",
         incident["event_id"],
     )
     if row is None:
@@ -24,6 +24,7 @@ async def event_now(conn: asyncpg.Connection, incident: Mapping[str, Any]) -> di
     return {
         "posts": row["post_count"],
         "channels": list(row["channels"]),
+        "heat": round(float(row["heat"]), 1),
         "negative_share": round(float(row["negative_share"]), 4),
         "last_seen_at": row["last_seen_at"].isoformat(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from monitor.events.model import channel_names
+from monitor.events.model import event_summary
 from monitor.web.countdown import ClockView
 from monitor.web.html import Html, join, link, render
 from monitor.web.timeline import folded_timeline
@@ -65,7 +65,7 @@ def _summary(item: dict[str, Any]) -> Html:
     event, opened = item.get("event"), item["summary"]
     if not event:
         return render('<p class="summary">{s}</p>', s=opened) if opened else Html("")
-    now = f"{event['posts']}条 · {channel_names(event['channels'])} · 负面{event['negative_share']:.0%}"
+    now = event_summary(event["posts"], event["channels"], event["heat"], event["negative_share"])
     return render(
         '<p class="summary"><span class="now">现 {now}</span>{opened}</p>',
         now=now,
