@@ -157,7 +157,7 @@ ON CONFLICT (incident_id, department_id) DO UPDATE SET
     attempt = EXCLUDED.attempt,
     paged_at = COALESCE(EXCLUDED.paged_at, escalations.paged_at),
     acked_at = CASE WHEN $13 THEN escalations.acked_at END,
-    acked_by = CASE WHEN $13 THEN escalations.acked_by END,
+    acked_by = CASE WHEN $13 OR EXCLUDED.revision = escalations.revision THEN escalations.acked_by END,
     ack_expires_at = EXCLUDED.ack_expires_at, force = EXCLUDED.force,
     next_action_at = EXCLUDED.next_action_at,
     done_at = CASE WHEN EXCLUDED.done_at IS NOT NULL THEN COALESCE(escalations.done_at, EXCLUDED.done_at) END,
@@ -171,7 +171,9 @@ async def save_escalations(
     items: Sequence[tuple[int, str, EscalationState, bool, str | None]],
     now: datetime,
 ) -> None:
-    """Upsert chain states (incident, department, state, paged now, done reason); unacked clears the ack."""
+    """Upsert chain states (incident, department, state, paged now, done reason). Unacked clears the ack;
+    `acked_by` stays until the chain restarts (a regrade), so later pages can say the department did
+    acknowledge and what is missing is the action."""
     if not items:
         return
     await conn.executemany(

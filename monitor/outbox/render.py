@@ -21,6 +21,13 @@ _PAGE_HEADLINES = {
     "forced": "立即升级",
     "ack_expired": "提醒：已确认接报，但法定时限仍在运行",
 }
+# The same pages to a department that did acknowledge (its hold ran out with the clocks still running):
+# what is missing is the action, not the acknowledgement.
+_AFTER_ACK_HEADLINES = {
+    "repeat": "重复提醒：已确认接报，法定时限仍未完成",
+    "unacknowledged": "升级通知：已确认接报，但未按时履职",
+    "loop": "再次通知：已确认接报仍未履职，升级链重新开始",
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,9 @@ def clock_lines(clocks: Sequence[Mapping[str, Any]], now: datetime) -> tuple[Clo
     return tuple(out)
 
 
-def headline(payload: Mapping[str, Any]) -> tuple[str, list[str], Severity]:
-    """The headline, extra lines and severity for the event that caused the row."""
+def headline(payload: Mapping[str, Any], acknowledged: bool = False) -> tuple[str, list[str], Severity]:
+    """The headline, extra lines and severity for the event that caused the row (`acknowledged`: the
+    department the row is for acknowledged the incident before)."""
     event = str(payload.get("event", ""))
     label = str(payload.get("clock_label") or payload.get("clock_kind") or "")
     if event == "warning":
@@ -61,7 +69,9 @@ def headline(payload: Mapping[str, Any]) -> tuple[str, list[str], Severity]:
         return f"超时升级：{label}", [f"超时升级第{int(payload.get('rung', 0)) + 1}级"], "critical"
     if event == "ops":
         return f"系统告警：{payload.get('subject', '')}", [str(payload.get("message", ""))], "critical"
-    text = _PAGE_HEADLINES.get(str(payload.get("reason", "")), "请确认接报")
+    reason = str(payload.get("reason", ""))
+    after_ack = _AFTER_ACK_HEADLINES.get(reason) if acknowledged else None
+    text = after_ack or _PAGE_HEADLINES.get(reason, "请确认接报")
     lines = []
     if payload.get("step") is not None:
         lines.append(f"升级链第{int(payload['step']) + 1}步（第{int(payload.get('loop') or 0) + 1}轮）")
@@ -108,7 +118,9 @@ def build_notice(
 ) -> Notice:
     """One row's message. Incident text is passed raw; every channel escapes it for its own syntax."""
     payload: Mapping[str, Any] = row["payload"] or {}
-    text, lines, severity = headline(payload)
+    dept = str(payload.get("department") or (incident["lead_department"] if incident else ""))
+    acknowledged = incident is not None and dept in incident.get("acked_departments", ())
+    text, lines, severity = headline(payload, acknowledged)
     if incident is None:
         return Notice(
             key=row["idem_key"],
@@ -121,7 +133,6 @@ def build_notice(
     grade = int(incident["grade"])
     if grade <= 2 and severity == "warning" and row["event"] in ("page", "reminder"):
         severity = "critical"
-    dept = str(payload.get("department") or incident["lead_department"])
     return Notice(
         key=row["idem_key"],
         event=str(row["event"]),

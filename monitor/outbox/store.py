@@ -51,12 +51,20 @@ async def abandon_attempts(conn: asyncpg.Connection, attempt_ids: Sequence[int])
 async def context(
     conn: asyncpg.Connection, incident_ids: Sequence[int]
 ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
-    """Incidents (with their event's figures) and their clocks, as they are now."""
+    """Incidents (with their event's figures and the departments that acknowledged them in the chain's
+    current round) and their clocks, as they are now."""
     ids = sorted(set(incident_ids))
     if not ids:
         return {}, {}
+    acked: dict[int, set[str]] = {}
+    for r in await conn.fetch(
+        "SELECT incident_id, department_id FROM escalations"
+        " WHERE incident_id = ANY($1::bigint[]) AND acked_by IS NOT NULL",
+        ids,
+    ):
+        acked.setdefault(r["incident_id"], set()).add(r["department_id"])
     incidents = {
-        r["id"]: r
+        r["id"]: {**dict(r), "acked_departments": frozenset(acked.get(r["id"], ()))}
         for r in await conn.fetch(
             """SELECT i.id, i.title, i.summary, i.grade, i.state, i.lead_department,
                       e.post_count AS event_posts, e.channels AS event_channels, e.heat AS event_heat,
