@@ -51,8 +51,8 @@ async def abandon_attempts(conn: asyncpg.Connection, attempt_ids: Sequence[int])
 async def context(
     conn: asyncpg.Connection, incident_ids: Sequence[int]
 ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
-    """Incidents (with their event's figures and the departments that acknowledged them in the chain's
-    current round) and their clocks, as they are now."""
+    """Incidents (with their event's figures, and the departments that acknowledged since their chain last
+    started) and their clocks, as they are now."""
     ids = sorted(set(incident_ids))
     if not ids:
         return {}, {}
