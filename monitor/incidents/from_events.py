@@ -10,8 +10,9 @@ import asyncpg
 
 from monitor.config.responders import Responders
 from monitor.events.clusterer import Join
-from monitor.events.model import EventState, PostIn, event_summary
+from monitor.events.model import EventState, PostIn
 from monitor.events.rows import POST_COLUMNS, post_from_record
+from monitor.events.summary import event_summary
 from monitor.incidents import store
 from monitor.incidents.evidence import evidence_detail, is_candidate_evidence
 from monitor.incidents.judge import Transition, seen_at

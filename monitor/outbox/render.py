@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.channels.base import ClockLine, Destination, Link, Notice, Severity
-from monitor.events.model import event_summary
+from monitor.events.summary import event_summary
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
 from monitor.links import LinkSigner
 

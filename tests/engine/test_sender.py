@@ -59,6 +59,16 @@ async def flood(pool: asyncpg.Pool, iid: int, n: int, clock: FakeClock, prefix: 
         await store.queue(conn, rows, clock.now())
 
 
+async def send_only(pool, clock, responders, session, fake, rows: list[store.OutboxRow]) -> int:  # type: ignore[no-untyped-def]
+    """Queue exactly these rows (the incidents' own opening pages dropped) and run one sender pass."""
+    async with pool.acquire() as conn:
+        await conn.execute("DELETE FROM outbox")
+        await store.queue(conn, rows, clock.now())
+    async with serve(fake.app()) as base:
+        sender, _ = sender_for(pool, clock, responders, session, base, fake)
+        return await sender.send_due(clock.now())
+
+
 async def test_rate_limit_and_digest(pool, clock: FakeClock, responders: Responders, session) -> None:
     fake = FakeDingTalk(clock)
     async with pool.acquire() as conn:
@@ -177,16 +187,12 @@ async def test_one_message_per_step_when_two_targets_share_a_destination(
     fake = FakeDingTalk(clock)
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=3)
-        await conn.execute("DELETE FROM outbox")
-        rows = [
-            store.OutboxRow("test:step1", "person:yingji.duty", "page", iid, {"event": "page"}),
-            store.OutboxRow("test:step1", GROUP, "page", iid, {"event": "page"}),
-            store.OutboxRow("test:step2", GROUP, "page", iid, {"event": "page", "reason": "escalated"}),
-        ]
-        await store.queue(conn, rows, clock.now())
-    async with serve(fake.app()) as base:
-        sender, _ = sender_for(pool, clock, responders, session, base, fake)
-        assert await sender.send_due(clock.now()) == 3
+    rows = [
+        store.OutboxRow("test:step1", "person:yingji.duty", "page", iid, {"event": "page"}),
+        store.OutboxRow("test:step1", GROUP, "page", iid, {"event": "page"}),
+        store.OutboxRow("test:step2", GROUP, "page", iid, {"event": "page", "reason": "escalated"}),
+    ]
+    assert await send_only(pool, clock, responders, session, fake, rows) == 3
     # step 1 once (its two rows: one sent, one merged), step 2 once: two posts to the group, no digest
     assert fake.requests == 2
     assert all("汇总" not in json.dumps(m, ensure_ascii=False) for m in fake.received)
@@ -210,14 +216,8 @@ async def test_a_message_carries_the_event_as_it_is_when_sent(
             clock.now(),
         )
         await conn.execute("UPDATE incidents SET event_id = $2 WHERE id = $1", grown, event)
-        await conn.execute("DELETE FROM outbox")
-        rows = [
-            store.OutboxRow(f"test:now:{iid}", GROUP, "page", iid, {"event": "page"}) for iid in (grown, lone)
-        ]
-        await store.queue(conn, rows, clock.now())
-    async with serve(fake.app()) as base:
-        sender, _ = sender_for(pool, clock, responders, session, base, fake)
-        assert await sender.send_due(clock.now()) == 2
+    rows = [store.OutboxRow(f"test:now:{i}", GROUP, "page", i, {"event": "page"}) for i in (grown, lone)]
+    assert await send_only(pool, clock, responders, session, fake, rows) == 2
     sent = json.dumps(fake.received, ensure_ascii=False)
     assert "5条 · 新闻、微博 · 热度54 · 负面32%" in sent  # the event now
     assert sent.count("网传某化工厂发生爆燃") == 1  # the stored summary: only the incident without an event

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from monitor.events.model import event_summary
+from monitor.events.summary import event_summary
 from monitor.web.countdown import ClockView
 from monitor.web.html import Html, join, link, render
 from monitor.web.timeline import folded_timeline
