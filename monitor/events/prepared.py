@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 
-from monitor.events.simhash import simhash64
+from monitor.events.simhash import simhash_many
 from monitor.events.similarity import DIM_BITS, sublinear_tf
 from monitor.events.text import TermTable, normalise, terms, text_key
 
@@ -48,22 +50,36 @@ def grouping_text(title: str | None, text: str | None) -> str:
     return f"{title} {text or ''}" if title else text or ""
 
 
+def _thread_table() -> TermTable:
+    table: TermTable | None = getattr(_tables, "table", None)
+    if table is None:
+        table = _tables.table = TermTable(DIM_BITS, max_terms=TABLE_TERMS)
+    return table
+
+
 def prepare(text: str, table: TermTable | None = None) -> Prepared:
     """The features of `grouping_text(...)`, as WindowIndex computes them."""
+    return prepare_many([text], table)[0]
+
+
+def prepare_many(texts: Sequence[str], table: TermTable | None = None) -> list[Prepared]:
+    """`prepare` of each text; the term look-ups and fingerprints are done for the whole batch at once."""
     if table is None:
-        table = getattr(_tables, "table", None)
-        if table is None:
-            table = _tables.table = TermTable(DIM_BITS, max_terms=TABLE_TERMS)
-    clean = normalise(text)
-    counts = terms(clean)
-    key = text_key(clean)
-    if not counts:
-        empty = np.zeros(0, dtype=np.int64)
-        return Prepared(empty, empty, 0, key)
-    rows = table.rows(counts)
-    n = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-    fingerprint = simhash64(table.hashes[rows], sublinear_tf(n))
-    return Prepared(table.ids[rows].astype(np.int64), n, fingerprint, key)
+        table = _thread_table()
+    cleans = [normalise(t) for t in texts]
+    counted = [terms(c) for c in cleans]
+    sizes = np.fromiter(map(len, counted), dtype=np.int64, count=len(counted))
+    every = list(chain.from_iterable(counted))  # each text's distinct terms, in first-occurrence order
+    rows = table.rows(every)
+    n = np.fromiter(chain.from_iterable(c.values() for c in counted), dtype=np.int64, count=len(every))
+    fingerprints = simhash_many(table.hashes[rows], sublinear_tf(n), sizes)
+    ids = table.ids[rows].astype(np.int64)
+    out: list[Prepared] = []
+    at = 0
+    for clean, size, fingerprint in zip(cleans, sizes.tolist(), fingerprints, strict=True):
+        out.append(Prepared(ids[at : at + size], n[at : at + size], fingerprint, text_key(clean)))
+        at += size
+    return out
 
 
 def encode(p: Prepared) -> bytes:
@@ -89,4 +105,11 @@ def decode(blob: bytes | None) -> Prepared | None:
 
 def prepared_bytes(text: str | None) -> bytes | None:
     """`encode(prepare(text))`, or None when there is no text to prepare (grouping then does it)."""
-    return None if text is None else encode(prepare(text))
+    return prepared_bytes_many([text])[0]
+
+
+def prepared_bytes_many(texts: Sequence[str | None]) -> list[bytes | None]:
+    """`prepared_bytes` of each text, prepared as one batch."""
+    given = [t for t in texts if t is not None]
+    encoded = iter([encode(p) for p in prepare_many(given)])
+    return [None if t is None else next(encoded) for t in texts]

@@ -75,15 +75,15 @@ class TermTable:
         return len(self._rows)
 
     def rows(self, terms: Collection[str]) -> np.ndarray:
-        """Row numbers of these distinct terms in `hashes` and `ids`, adding the terms not seen before."""
+        """Row numbers of these terms (repeats allowed) in `hashes` and `ids`, adding the ones not seen."""
         try:
             return np.fromiter(map(self._rows.__getitem__, terms), dtype=np.intp, count=len(terms))
         except KeyError:
             pass
-        missing = [t for t in terms if t not in self._rows]
+        missing = list(dict.fromkeys(t for t in terms if t not in self._rows))
         if len(self._rows) + len(missing) > self._max:
             self._rows.clear()  # memory stays bounded; the rows are rebuilt as terms come back
-            missing = list(terms)
+            missing = list(dict.fromkeys(terms))
         self._add(missing)
         return np.fromiter(map(self._rows.__getitem__, terms), dtype=np.intp, count=len(terms))
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from monitor.config.responders import Responders
-from monitor.events.prepared import prepared_bytes
+from monitor.events.prepared import prepared_bytes_many
 from monitor.pipeline.analyse import AnalysisInput, Analyzer, encoded_row
 from monitor.pipeline.forked import ForkedPool, ProcessDied, fork_available
 
@@ -65,9 +65,8 @@ def analyse_encoded(analyzer: Analyzer, items: Sequence[AnalysisInput]) -> list[
     severity and explain already JSON text, so the worker process only ships them to PostgreSQL; then the
     post's grouping features (None without `group_text`), so grouping does not featurise it again."""
     results = analyse_all(analyzer, items)
-    return [
-        (*encoded_row(0, r)[1:], prepared_bytes(i.group_text)) for r, i in zip(results, items, strict=True)
-    ]
+    features = prepared_bytes_many([i.group_text for i in items])
+    return [(*encoded_row(0, r)[1:], f) for r, f in zip(results, features, strict=True)]
 
 
 def split(items: Sequence[AnalysisInput], parts: int) -> list[Sequence[AnalysisInput]]:

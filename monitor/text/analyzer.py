@@ -123,6 +123,11 @@ class TextAnalyzer:
         self._lock = threading.Lock()
         self._models: tuple[SentimentModel, TopicModel, frozenset[str]] | None = None
 
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The tokeniser, with the responders' department, keyword and region names added to jieba."""
+        return self._tokenizer
+
     @classmethod
     def from_path(cls, responders_dir: Path | str, *, models_dir: Path = MODELS_DIR) -> TextAnalyzer:
         """Load and validate `responders/` (raises monitor.config.errors.ConfigError) and build on it."""

@@ -77,7 +77,8 @@ class Occurrences:
 
 @dataclass(frozen=True)
 class HashedBatch:
-    """A sparse documents × buckets matrix as (row, column, value) triples, plus the occurrences."""
+    """A sparse documents × buckets matrix as (row, column, value) triples sorted by row then column, plus
+    the occurrences."""
 
     rows: I64
     cols: I64
@@ -218,13 +219,38 @@ def hash_batch(
 ) -> HashedBatch:
     """Feature triples for (normalised text, token lengths) documents: log-tf (× idf), L2-normalised rows."""
     occ = occurrences(docs, spec)
-    n_docs = len(docs)
-    keys, counts = np.unique((occ.docs << np.int64(spec.bits)) | occ.cols, return_counts=True)
-    rows = keys >> np.int64(spec.bits)
-    cols = keys & np.int64((1 << spec.bits) - 1)
+    rows, cols, counts = count_pairs(occ.docs, occ.cols, spec.bits, len(docs))
+    return weighted_batch(rows, cols, counts, len(docs), idf, occ if keep_occurrences else None)
+
+
+def count_pairs(docs: I64, cols: I64, bits: int, n_docs: int) -> tuple[I64, I64, I64]:
+    """The distinct (document, bucket) pairs, by document then bucket, and how often each occurs.
+
+    `np.unique(keys, return_counts=True)`, with the keys sorted as 32-bit integers when they fit (a batch
+    of up to 2^(32-bits) documents): about half the time of sorting them as 64-bit ones.
+    """
+    keys = (docs << np.int64(bits)) | cols
+    if keys.size == 0:
+        return keys, keys, keys
+    if n_docs << bits <= 1 << 32:
+        keys = keys.astype(np.uint32)
+    keys.sort()
+    first = np.empty(keys.size, dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, keys.size))
+    distinct = keys[starts].astype(np.int64)
+    return distinct >> np.int64(bits), distinct & np.int64((1 << bits) - 1), counts
+
+
+def weighted_batch(
+    rows: I64, cols: I64, counts: I64, n_docs: int, idf: F32 | None, occ: Occurrences | None
+) -> HashedBatch:
+    """log-tf (× idf) values of counted pairs, each document's row L2-normalised."""
     values = (1.0 + np.log(counts)).astype(np.float32)
     if idf is not None:
         values *= idf[cols]
     norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=n_docs))
     values /= np.maximum(norms[rows], 1e-9).astype(np.float32)
-    return HashedBatch(rows, cols, values, n_docs, occ if keep_occurrences else None)
+    return HashedBatch(rows, cols, values, n_docs, occ)

@@ -92,9 +92,15 @@ class LinearModel:
         if batch.n_docs == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         contrib = self.weights[batch.cols].astype(np.float32) * (batch.values[:, None] * self.scale)
-        out = np.empty((batch.n_docs, len(self.classes)), dtype=np.float32)
-        for c in range(len(self.classes)):
-            out[:, c] = np.bincount(batch.rows, weights=contrib[:, c], minlength=batch.n_docs)
+        sums = np.zeros((batch.n_docs, len(self.classes)), dtype=np.float64)
+        if batch.rows.size:
+            # rows come sorted: each document's features are one run, summed in order in doubles
+            first = np.empty(batch.rows.size, dtype=bool)
+            first[0] = True
+            np.not_equal(batch.rows[1:], batch.rows[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            sums[batch.rows[starts]] = np.add.reduceat(contrib.astype(np.float64), starts, axis=0)
+        out = sums.astype(np.float32)
         out += self.bias
         return out
 
@@ -127,14 +133,17 @@ class LinearModel:
             return out
         contrib = per_bucket[occ.cols, choice[occ.docs]]
         n_tokens = occ.token_ends.size
-        token = np.minimum(np.searchsorted(occ.token_ends, occ.starts, side="right"), n_tokens - 1)
+        # the token an n-gram starts in: how many token ends lie at or before its start (one pass over the
+        # text rather than a binary search per n-gram)
+        ends_upto = np.cumsum(np.bincount(occ.token_ends, minlength=len(occ.text) + 1))
+        token = np.minimum(ends_upto[occ.starts], n_tokens - 1)
         ok = occ.token_docs[token] == occ.docs
         totals = np.bincount(token[ok], weights=contrib[ok], minlength=n_tokens)
         token_starts = np.concatenate(([0], occ.token_ends[:-1]))
         first = np.concatenate(([True], occ.token_docs[1:] != occ.token_docs[:-1]))
         token_starts = np.where(first, occ.doc_offsets[occ.token_docs], token_starts)
-        order = np.lexsort((-totals, occ.token_docs))
-        order = order[totals[order] > 0]
+        order = np.flatnonzero(totals > 0)
+        order = order[np.lexsort((-totals[order], occ.token_docs[order]))]
         docs = occ.token_docs[order]
         rank = np.arange(order.size) - np.searchsorted(docs, docs)  # place within its document
         order = order[rank < top + 4]  # enough candidates to survive dropping punctuation and repeats

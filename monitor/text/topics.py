@@ -9,7 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.text.features import F32, Doc, FeatureSpec, HashedBatch, hash_batch, occurrences
+from monitor.text.features import (
+    F32,
+    Doc,
+    FeatureSpec,
+    HashedBatch,
+    count_pairs,
+    hash_batch,
+    occurrences,
+    weighted_batch,
+)
 from monitor.text.linear import LinearModel, Term
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "topic.npz"
@@ -49,7 +58,7 @@ def topic_batch(
     if head_tokens <= 0:
         return hash_batch(docs, spec, idf, keep_occurrences)
     occ = occurrences(docs, spec)
-    weight = np.ones(occ.docs.size)
+    head = np.zeros(0, dtype=np.int64)
     if occ.token_ends.size:
         codes = np.frombuffer(occ.text.encode("utf-32-le"), dtype=np.uint32)
         is_word = codes[occ.token_ends - 1] != _SPACE_CODE
@@ -58,17 +67,15 @@ def topic_batch(
         head_end = np.full(len(docs), np.iinfo(np.int64).max, dtype=np.int64)
         last = rank == head_tokens - 1
         head_end[word_docs[last]] = word_ends[last]
-        weight[occ.starts < head_end[occ.docs]] = 2.0
-    keys, inverse = np.unique((occ.docs << np.int64(spec.bits)) | occ.cols, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=weight, minlength=keys.size)
-    rows = keys >> np.int64(spec.bits)
-    cols = keys & np.int64((1 << spec.bits) - 1)
-    values = (1.0 + np.log(counts)).astype(np.float32)
-    if idf is not None:
-        values *= idf[cols]
-    norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=len(docs)))
-    values /= np.maximum(norms[rows], 1e-9).astype(np.float32)
-    return HashedBatch(rows, cols, values, len(docs), occ if keep_occurrences else None)
+        head = np.flatnonzero(occ.starts < head_end[occ.docs])
+    # a head occurrence is counted twice: listed once more
+    rows, cols, counts = count_pairs(
+        np.concatenate((occ.docs, occ.docs[head])),
+        np.concatenate((occ.cols, occ.cols[head])),
+        spec.bits,
+        len(docs),
+    )
+    return weighted_batch(rows, cols, counts, len(docs), idf, occ if keep_occurrences else None)
 
 
 class TopicModel:

@@ -12,7 +12,16 @@ import pytest
 
 from monitor.events.clusterer import GroupingParams, WindowIndex
 from monitor.events.model import PostIn
-from monitor.events.prepared import Prepared, decode, encode, grouping_text, prepare, prepared_bytes
+from monitor.events.prepared import (
+    Prepared,
+    decode,
+    encode,
+    grouping_text,
+    prepare,
+    prepare_many,
+    prepared_bytes,
+    prepared_bytes_many,
+)
 from monitor.events.simhash import simhash64
 from monitor.events.similarity import DIM_BITS, IdfTable, weigh
 from monitor.events.text import TermTable, normalise, terms, text_key
@@ -107,6 +116,27 @@ def test_bad_bytes_are_ignored_and_grouping_featurises_the_text_itself(blob: byt
     expected = WindowIndex().features(_post(1, text))
     got = WindowIndex().features(replace(_post(1, text), prepared=blob))
     assert (got[0].vector, got[1], got[2]) == (expected[0].vector, expected[1], expected[2])
+
+
+def test_a_batch_is_prepared_as_each_text_alone() -> None:
+    """The analysis processes prepare a batch at once; terms repeat across its texts, some have none."""
+    texts = [*TEXTS, *TEXTS[:3], "又一条：" + TEXTS[1]]
+    alone = [prepare(t, TermTable(DIM_BITS)) for t in texts]
+    batch = prepare_many(texts, TermTable(DIM_BITS, max_terms=50))  # the table also starts over midway
+    for a, b in zip(alone, batch, strict=True):
+        assert (a.ids.tolist(), a.counts.tolist(), a.fingerprint, a.key) == (
+            b.ids.tolist(),
+            b.counts.tolist(),
+            b.fingerprint,
+            b.key,
+        )
+    assert prepared_bytes_many([None, TEXTS[0], None, ""]) == [
+        None,
+        prepared_bytes(TEXTS[0]),
+        None,
+        encode(alone[5]),
+    ]
+    assert prepare_many([]) == [] and prepared_bytes_many([]) == []
 
 
 def test_grouping_text_is_title_then_text() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
-from monitor.events.simhash import bands, hamming, simhash64, to_signed, to_unsigned
+from monitor.events.simhash import _CHUNK, bands, hamming, simhash64, simhash_many, to_signed, to_unsigned
 from monitor.events.text import TermTable, normalise, term_hash, terms, text_key
 
 
@@ -56,6 +57,10 @@ def test_term_table_gives_each_term_its_hash_and_masked_id_once() -> None:
     for i in range(5000):  # the arrays grow
         table.rows([f"t{i}"])
     assert int(table.hashes[table.rows(["t4999"])[0]]) == term_hash("t4999")
+    table = TermTable(id_bits=18)
+    rows = table.rows(["爆炸", "浓烟", "爆炸", "浓烟", "t1"])  # repeats, as a batch of posts has them
+    assert rows[0] == rows[2] and rows[1] == rows[3] and len(table) == 3
+    assert [int(table.hashes[r]) for r in rows[:2]] == [term_hash("爆炸"), term_hash("浓烟")]
 
 
 def test_simhash_bits_follow_the_weighted_vote() -> None:
@@ -64,6 +69,28 @@ def test_simhash_bits_follow_the_weighted_vote() -> None:
     assert simhash64([0b01, 0b10], [1.0, 2.0]) == 0b10
     assert simhash64([(1 << 64) - 1], [1.0]) == (1 << 64) - 1
     assert simhash64([1 << 63, 1 << 63, 1], [1.0, 1.0, 1.0]) == 1 << 63
+
+
+def test_simhash_many_gives_each_run_its_own_fingerprint() -> None:
+    """Runs of every size, empty ones included, across more than one chunk of summed votes."""
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(0, 120, size=400)
+    sizes[[0, 17, 399]] = 0
+    hashes = rng.integers(0, 2**63, size=int(sizes.sum()), dtype=np.int64).astype(np.uint64) * np.uint64(3)
+    weights = rng.random(hashes.size) * 3
+    assert hashes.size > 2 * _CHUNK
+    got = simhash_many(hashes, weights, sizes)
+    ends = np.cumsum(sizes)
+    expected = [simhash64(hashes[e - n : e], weights[e - n : e]) for n, e in zip(sizes, ends, strict=True)]
+    assert got == expected and got[0] == got[17] == got[399] == 0 and len(set(got)) > 390
+    bits = np.unpackbits(
+        hashes[: sizes[1] + sizes[2]][sizes[1] :].view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    ).astype(np.float64)
+    votes = weights[sizes[1] : sizes[1] + sizes[2]] @ (2 * bits - 1)  # the plain formula
+    assert got[2] == int.from_bytes(np.packbits(votes > 0, bitorder="little").tobytes(), "little")
+    assert simhash_many(hashes[:0], weights[:0], []) == []
+    with pytest.raises(ValueError, match="do not add up"):
+        simhash_many(hashes, weights, sizes[:-3])
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.text.features import MAX_FEATURE_CHARS, FeatureSpec, hash_batch, normalise
+from monitor.text.features import MAX_FEATURE_CHARS, FeatureSpec, count_pairs, hash_batch, normalise
 
 SPEC = FeatureSpec(bits=16, char_min=1, char_max=3, words=True, word_bigrams=True)
 
@@ -58,3 +58,19 @@ def test_space_separated_documents_match_explicit_tokens() -> None:
     b = hash_batch([(t, None) for t in spaced], SPEC)
     assert a.rows.tolist() == b.rows.tolist() and a.cols.tolist() == b.cols.tolist()
     assert np.allclose(a.values, b.values)
+
+
+def test_count_pairs_is_numpy_unique_with_counts() -> None:
+    """Counting sorts 32-bit keys when the batch allows it, 64-bit ones otherwise: the same pairs."""
+    rng = np.random.default_rng(3)
+    for n_docs, bits in ((300, 20), (5000, 20)):  # 300 << 20 fits 32 bits; 5000 << 20 does not
+        docs = rng.integers(0, n_docs, 20_000)
+        cols = rng.integers(0, 1 << bits, 20_000) % 977  # repeats within a document
+        keys, counts = np.unique((docs << bits) | cols, return_counts=True)
+        rows, got_cols, got_counts = count_pairs(docs, cols, bits, n_docs)
+        np.testing.assert_array_equal(rows, keys >> bits)
+        np.testing.assert_array_equal(got_cols, keys & ((1 << bits) - 1))
+        np.testing.assert_array_equal(got_counts, counts)
+        assert rows.dtype == got_cols.dtype == np.int64
+    empty = np.zeros(0, dtype=np.int64)
+    assert all(a.size == 0 for a in count_pairs(empty, empty, 20, 0))
