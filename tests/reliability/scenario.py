@@ -38,7 +38,7 @@ RATE_WINDOW = timedelta(seconds=61)
 DUE = """SELECT (SELECT count(*) FROM clocks WHERE next_fire_at <= $1)
               + (SELECT count(*) FROM escalations WHERE next_action_at <= $1)
               + (SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1)"""
-IN_FLIGHT = "SELECT id FROM outbox WHERE status = 'sending' AND lease_until > $1"
+IN_FLIGHT = "SELECT id, leased_by FROM outbox WHERE status = 'sending' AND lease_until > $1"
 HOLD_S = 5.0
 MAX_WINDOWS = 8
 
@@ -69,14 +69,16 @@ class Soak:
         Leases are simulated time, but sending takes real time: at 200× the sender's 60 s lease lasts 0.3 s,
         so on a busy machine a pass would outlive its lease and another worker's sender would take the rows
         over (a re-send no worker at 1× would make). So time waits while clocks, chains or messages are due,
-        and while a live lease is held, for at most HOLD_S: a killed sender's lease must still lapse.
+        and while a live sender holds a lease, for at most HOLD_S. A lease of a killed process does not hold
+        time: nothing will finish that pass, and its lease must lapse for the message to go out.
         """
         running, frozen_since, given_up = True, 0.0, set[int]()
         while not self.stop.is_set():
             with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 now = self.time.now()
                 due = await self.pool.fetchval(DUE, now)
-                held = {r["id"] for r in await self.pool.fetch(IN_FLIGHT, now)}
+                live = {f"{w.worker_id}:sender" for w in self.workers if w.alive()}
+                held = {r["id"] for r in await self.pool.fetch(IN_FLIGHT, now) if r["leased_by"] in live}
                 if not running and time.monotonic() - frozen_since > HOLD_S:
                     given_up |= held
                 hold = bool(due or held - given_up)

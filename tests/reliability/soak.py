@@ -223,6 +223,12 @@ class Worker:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def worker_id(self) -> str:
+        """The id the running process leases under: a restarted worker is a new process with a new id, as
+        `yuqing run`'s default (host:pid) is, so what the killed one leased is told apart from its own."""
+        return self.name if self.starts <= 1 else f"{self.name}~{self.starts}"
+
+    @property
     def log_path(self) -> Path:
         return self.workdir / f"{self.name}.log"
 
@@ -232,7 +238,7 @@ class Worker:
         if self._log is None:
             self._log = self.log_path.open("ab")
         args = ["--dsn", self.dsn, "--sources", str(self.sources), "--listen", f"{HOST}:{self.port}"]
-        args += ["--role", self.role, "--worker-id", self.name, "--time-file", str(self.time_file)]
+        args += ["--role", self.role, "--worker-id", self.worker_id, "--time-file", str(self.time_file)]
         args += ["--data-dir", str(self.workdir / self.name)]
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.reliability.soak_worker", *args,
