@@ -235,13 +235,18 @@ def count_pairs(docs: I64, cols: I64, bits: int, n_docs: int) -> tuple[I64, I64,
     if n_docs << bits <= 1 << 32:
         keys = keys.astype(np.uint32)
     keys.sort()
-    first = np.empty(keys.size, dtype=bool)
-    first[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
+    starts = run_starts(keys)
     counts = np.diff(np.append(starts, keys.size))
     distinct = keys[starts].astype(np.int64)
     return distinct >> np.int64(bits), distinct & np.int64((1 << bits) - 1), counts
+
+
+def run_starts(ordered: npt.NDArray[np.integer]) -> I64:
+    """Where each run of equal values starts in a sorted, non-empty array."""
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return np.flatnonzero(first)
 
 
 def weighted_batch(

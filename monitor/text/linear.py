@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from monitor.text.features import F32, Doc, FeatureSpec, HashedBatch, hash_batch
+from monitor.text.features import F32, Doc, FeatureSpec, HashedBatch, hash_batch, run_starts
 
 Term = tuple[str, float]
 
@@ -95,10 +95,7 @@ class LinearModel:
         sums = np.zeros((batch.n_docs, len(self.classes)), dtype=np.float64)
         if batch.rows.size:
             # rows come sorted: each document's features are one run, summed in order in doubles
-            first = np.empty(batch.rows.size, dtype=bool)
-            first[0] = True
-            np.not_equal(batch.rows[1:], batch.rows[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
+            starts = run_starts(batch.rows)
             sums[batch.rows[starts]] = np.add.reduceat(contrib.astype(np.float64), starts, axis=0)
         out = sums.astype(np.float32)
         out += self.bias
