@@ -19,6 +19,11 @@ SENDER_INTERVAL_S = 0.2
 AUDITOR_INTERVAL_S = 30.0
 
 
+def sender_id(worker_id: str) -> str:
+    """What a worker's sender writes in `outbox.leased_by`."""
+    return f"{worker_id}:sender"
+
+
 def _print(line: str) -> None:
     print(line, flush=True)
 
@@ -39,7 +44,7 @@ def engine_jobs(services: Services) -> list[Job]:
         links=links,
         metrics=s.metrics,
         env=env,
-        worker_id=f"{s.settings.worker_id}:sender",
+        worker_id=sender_id(s.settings.worker_id),
     )
     auditor = Auditor(s.pool, s.clock, s.metrics)
     return [

@@ -15,6 +15,7 @@ import asyncpg
 
 from monitor.config.responders import Responders
 from monitor.engine.auditor import Auditor
+from monitor.engine.jobs import sender_id
 from monitor.sources.poller import PollerSettings
 from tests.reliability.invariants import Facts, expected_warnings, problems, read_facts
 from tests.reliability.soak import (
@@ -77,7 +78,7 @@ class Soak:
             with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 now = self.time.now()
                 due = await self.pool.fetchval(DUE, now)
-                live = {f"{w.worker_id}:sender" for w in self.workers if w.alive()}
+                live = {sender_id(w.worker_id) for w in self.workers if w.alive()}
                 held = {r["id"] for r in await self.pool.fetch(IN_FLIGHT, now) if r["leased_by"] in live}
                 if not running and time.monotonic() - frozen_since > HOLD_S:
                     given_up |= held

@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.config.responders import Responders
+from monitor.engine.jobs import sender_id
 from tests.reliability.invariants import problems
 from tests.reliability.scenario import T0, assert_catches_tampering, delivery_latency, soak
 from tests.reliability.soak import Worker
@@ -66,7 +67,7 @@ async def test_three_workers_share_the_work_with_no_duplicates(
     assert facts.incidents >= 150
     analysed = {name: int(c["yuqing_posts_analysed_total"]) for name, c in done.items()}
     polls = {name: int(c["yuqing_polls_total"]) for name, c in done.items()}
-    sent = {name: senders[f"{name}:sender"] for name in done}
+    sent = {name: senders[sender_id(name)] for name in done}
     print(
         f"\nthree workers in {elapsed:.0f}s: {len(facts.posts)} posts, {facts.incidents} incidents, "
         f"{len(facts.outbox)} messages (delivery latency {latency}); analysed {analysed}; polls {polls}; "
