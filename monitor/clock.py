@@ -32,6 +32,14 @@ class Clock(Protocol):
         ...
 
 
+def real_seconds_until(when: datetime, now: datetime, speed: float) -> float | None:
+    """Real seconds until a clock running at `speed` reaches `when` (0 if it has); None when the clock is
+    stopped (speed 0), since then no real wait brings it there (pure)."""
+    if speed <= 0:
+        return None
+    return max(0.0, (when - now).total_seconds() / speed)
+
+
 class SystemClock:
     """Real wall-clock time."""
 

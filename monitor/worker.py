@@ -18,6 +18,8 @@ MAX_BACKOFF_S = 60.0
 # While the database is away every job waits at most this long, so all catch up within seconds of its
 # return; a connection attempt is cheap, and the jitter keeps workers and jobs from retrying in step.
 MAX_DB_BACKOFF_S = 5.0
+# The shortest idle wait a job's own due time can ask for.
+MIN_IDLE_S = 0.05
 # Which stages each kind of new work feeds: a pass of the key's job that stored rows (or a stored 12345 push,
 # "intake") wakes these stages, in this process and, through monitor.wake, in the others. Output nothing
 # consumes (a delivered message, an audit) wakes nobody.
@@ -46,6 +48,9 @@ class Job:
     busy_interval: float = 0.0
     # Run at once, instead of waiting out the idle interval, when another job (or a 12345 push) made work.
     wakeable: bool = False
+    # Real seconds until this job next has work due, when it knows (the engine's next clock): an idle pass
+    # then waits only that long, so a deadline is acted on when it falls, not up to an interval later.
+    idle_wait: Callable[[], float | None] | None = None
 
 
 @dataclass
@@ -79,6 +84,14 @@ class Wakeup:
         self.nudge(but, (kind,))
         if kind in FEEDS and self.announce is not None:
             self.announce(kind)
+
+
+def idle_delay(interval: float, due_in: float | None) -> float:
+    """How long an idle job waits: its interval, or less when its next work falls due sooner (pure);
+    never under MIN_IDLE_S, so rows due but held by another worker are not polled in a tight loop."""
+    if due_in is None:
+        return interval
+    return min(interval, max(due_in, MIN_IDLE_S))
 
 
 def backoff_delay(failures: int, interval: float, cap: float, jitter: float) -> float:
@@ -130,7 +143,10 @@ async def run_job(
             if unavailable:
                 log.info("job %s: database available again after %d failed passes", job.name, unavailable)
             failures = unavailable = 0
-            delay = job.busy_interval if done else job.interval
+            if done:
+                delay = job.busy_interval
+            else:
+                delay = idle_delay(job.interval, job.idle_wait() if job.idle_wait is not None else None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -48,7 +48,14 @@ def engine_jobs(services: Services) -> list[Job]:
     )
     auditor = Auditor(s.pool, s.clock, s.metrics)
     return [
-        Job("engine", engine.run_once, interval=ENGINE_INTERVAL_S, busy_interval=0.0, wakeable=True),
+        Job(
+            "engine",
+            engine.run_once,
+            interval=ENGINE_INTERVAL_S,
+            busy_interval=0.0,
+            wakeable=True,
+            idle_wait=engine.idle_wait,
+        ),
         Job("sender", sender.run_once, interval=SENDER_INTERVAL_S, busy_interval=0.0, wakeable=True),
         Job("auditor", auditor.run_once, interval=AUDITOR_INTERVAL_S),
     ]

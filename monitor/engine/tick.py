@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from monitor.clock import Clock
+from monitor.clock import Clock, real_seconds_until
 from monitor.config.responders import Responders
 from monitor.engine import store
 from monitor.engine.actions import CLOSED
@@ -87,6 +87,7 @@ class Engine:
         self.responders = responders
         self.batch = batch
         self.max_batches = max_batches
+        self.next_at: datetime | None = None  # when something is next due, as of the last pass
 
     async def run_once(self) -> int:
         """One cycle at the injected clock's time (the worker's Job)."""
@@ -107,7 +108,7 @@ class Engine:
                 report.ops_alerts = await queue_ops_alerts(conn, self.responders, now)
         if self.metrics is not None:
             self.metrics.engine_tick_seconds.observe(max(0.0, self.clock.monotonic() - started))
-            await self._lag(now)
+        self.next_at = await self._next_at(now)
         return report
 
     async def _clock_batch(self, now: datetime, report: TickReport) -> int:
@@ -174,16 +175,24 @@ class Engine:
         report.messages += sum(len(p.rows) for p in plans)
         return len(rows)
 
-    async def _lag(self, now: datetime) -> None:
-        assert self.metrics is not None
+    async def _next_at(self, now: datetime) -> datetime | None:
+        """When a clock or chain is next due (in the past when some are late); sets the lag gauge."""
         async with self.pool.acquire() as conn:
-            oldest = await conn.fetchval(
+            earliest: datetime | None = await conn.fetchval(
                 """SELECT min(t) FROM (
-                       SELECT min(next_fire_at) AS t FROM clocks WHERE next_fire_at <= $1
-                       UNION ALL SELECT min(next_action_at) FROM escalations WHERE next_action_at <= $1) x""",
-                now,
+                       SELECT min(next_fire_at) AS t FROM clocks
+                       UNION ALL SELECT min(next_action_at) FROM escalations) x"""
             )
-        self.metrics.engine_lag.set((now - oldest).total_seconds() if oldest else 0.0)
+        if self.metrics is not None:
+            lag = (now - earliest).total_seconds() if earliest is not None and earliest <= now else 0.0
+            self.metrics.engine_lag.set(lag)
+        return earliest
+
+    def idle_wait(self) -> float | None:
+        """Real seconds until the next clock or chain is due, as of the last pass (None: not known)."""
+        if self.next_at is None:
+            return None
+        return real_seconds_until(self.next_at, self.clock.now(), self.clock.speed)
 
 
 async def next_due(conn: asyncpg.Connection) -> datetime | None:
