@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 
 from monitor.config.responders import Responders
@@ -65,31 +66,36 @@ class Soak:
         return feeds | {(PUSH_SOURCE, o.order_no) for o in self.corpus.orders}
 
     async def govern(self) -> None:
-        """Hold simulated time still while work is due or a sender is mid-pass; let it run otherwise.
+        """Hold simulated time still while a serving worker has work due or a sender is mid-pass; let it run
+        otherwise.
 
         Leases are simulated time, but sending takes real time: at 200× the sender's 60 s lease lasts 0.3 s,
         so on a busy machine a pass would outlive its lease and another worker's sender would take the rows
         over (a re-send no worker at 1× would make). So time waits while clocks, chains or messages are due,
         and while a live sender holds a lease, for at most HOLD_S. A lease of a killed process does not hold
-        time: nothing will finish that pass, and its lease must lapse for the message to go out.
+        time: nothing will finish that pass, and its lease must lapse for the message to go out. Nor does due
+        work while no worker is serving (killed, or still starting): the world's clock does not stop for a
+        crashed service, and what fell due meanwhile is caught up late, as it would be.
         """
         running, frozen_since, given_up = True, 0.0, set[int]()
-        while not self.stop.is_set():
-            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                now = self.time.now()
-                due = await self.pool.fetchval(DUE, now)
-                live = {sender_id(w.worker_id) for w in self.workers if w.alive()}
-                held = {r["id"] for r in await self.pool.fetch(IN_FLIGHT, now) if r["leased_by"] in live}
-                if not running and time.monotonic() - frozen_since > HOLD_S:
-                    given_up |= held
-                hold = bool(due or held - given_up)
-                if hold and running:
-                    self.time.freeze()
-                    frozen_since = time.monotonic()
-                elif not hold and not running:
-                    self.time.run(self.speed)
-                running = not hold
-            await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as http:
+            while not self.stop.is_set():
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    now = self.time.now()
+                    due = await self.pool.fetchval(DUE, now)
+                    live = {sender_id(w.worker_id) for w in self.workers if w.alive()}
+                    held = {r["id"] for r in await self.pool.fetch(IN_FLIGHT, now) if r["leased_by"] in live}
+                    serving = [await w.serving(http) for w in self.workers]
+                    if not running and time.monotonic() - frozen_since > HOLD_S:
+                        given_up |= held
+                    hold = bool((due and any(serving)) or held - given_up)
+                    if hold and running:
+                        self.time.freeze()
+                        frozen_since = time.monotonic()
+                    elif not hold and not running:
+                        self.time.run(self.speed)
+                    running = not hold
+                await asyncio.sleep(0.05)
 
     async def until(self, sim: datetime, limit: float) -> None:
         """Wait (bounded, in real seconds) until simulated time reaches `sim`."""

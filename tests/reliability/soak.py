@@ -217,6 +217,7 @@ class Worker:
     proc: asyncio.subprocess.Process | None = None
     starts: int = 0
     _log: IO[bytes] | None = None
+    _serving: bool = False  # answered /readyz since it was last started
 
     @property
     def base(self) -> str:
@@ -234,6 +235,7 @@ class Worker:
 
     async def start(self) -> None:
         self.starts += 1
+        self._serving = False
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self._log is None:
             self._log = self.log_path.open("ab")
@@ -254,12 +256,23 @@ class Worker:
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                     async with http.get(f"{self.base}/readyz") as resp:
                         if resp.status == 200:
+                            self._serving = True
                             return
                 await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name} not ready in {limit:.0f}s\n{self.tail()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.returncode is None
+
+    async def serving(self, http: aiohttp.ClientSession) -> bool:
+        """Up and serving: alive, and answered /readyz since it was last started (asked until it does)."""
+        if not self.alive():
+            return False
+        if not self._serving:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with http.get(f"{self.base}/readyz", timeout=aiohttp.ClientTimeout(total=0.2)) as resp:
+                    self._serving = resp.status == 200
+        return self._serving
 
     async def kill(self) -> None:
         if self.alive():
