@@ -48,6 +48,10 @@ CROSS JOIN LATERAL (
            count(*) AS total_legal
     FROM clocks c WHERE c.incident_id = due.incident_id AND c.legal) k"""
 
+# When each kind of engine row is next due (a row per kind; the earliest is min(t)).
+_ENGINE_NEXT = """SELECT min(next_fire_at) AS t FROM clocks
+                  UNION ALL SELECT min(next_action_at) FROM escalations"""
+
 _UPDATE_CLOCK = """
 UPDATE clocks SET warnings_fired = $2, breach_rungs = $3, next_fire_at = $4,
                   breached_at = COALESCE(breached_at, $5) WHERE id = $1"""
@@ -178,11 +182,7 @@ class Engine:
     async def _next_at(self, now: datetime) -> datetime | None:
         """When a clock or chain is next due (in the past when some are late); sets the lag gauge."""
         async with self.pool.acquire() as conn:
-            earliest: datetime | None = await conn.fetchval(
-                """SELECT min(t) FROM (
-                       SELECT min(next_fire_at) AS t FROM clocks
-                       UNION ALL SELECT min(next_action_at) FROM escalations) x"""
-            )
+            earliest: datetime | None = await conn.fetchval(f"SELECT min(t) FROM ({_ENGINE_NEXT}) x")
         if self.metrics is not None:
             lag = (now - earliest).total_seconds() if earliest is not None and earliest <= now else 0.0
             self.metrics.engine_lag.set(lag)
@@ -198,9 +198,7 @@ class Engine:
 async def next_due(conn: asyncpg.Connection) -> datetime | None:
     """The earliest instant any clock, chain or outbox row is due (tests jump the fake clock there)."""
     value: datetime | None = await conn.fetchval(
-        """SELECT min(t) FROM (
-               SELECT min(next_fire_at) AS t FROM clocks
-               UNION ALL SELECT min(next_action_at) FROM escalations
+        f"""SELECT min(t) FROM ({_ENGINE_NEXT}
                UNION ALL SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'
                UNION ALL SELECT min(lease_until) FROM outbox WHERE status = 'sending') x"""
     )

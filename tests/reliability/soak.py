@@ -250,14 +250,11 @@ class Worker:
     async def ready(self, limit: float = 60.0) -> None:
         """Wait (bounded) for /readyz; fail at once if the process died."""
         deadline = time.monotonic() + limit
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 assert self.proc is not None and self.proc.returncode is None, self.tail()
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with http.get(f"{self.base}/readyz") as resp:
-                        if resp.status == 200:
-                            self._serving = True
-                            return
+                if await self._probe(http, timeout=2.0):
+                    return
                 await asyncio.sleep(0.1)
         raise AssertionError(f"{self.name} not ready in {limit:.0f}s\n{self.tail()}")
 
@@ -268,11 +265,16 @@ class Worker:
         """Up and serving: alive, and answered /readyz since it was last started (asked until it does)."""
         if not self.alive():
             return False
-        if not self._serving:
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with http.get(f"{self.base}/readyz", timeout=aiohttp.ClientTimeout(total=0.2)) as resp:
-                    self._serving = resp.status == 200
-        return self._serving
+        return self._serving or await self._probe(http, timeout=0.2)
+
+    async def _probe(self, http: aiohttp.ClientSession, timeout: float) -> bool:
+        """Ask /readyz now; an answer of 200 marks the process serving."""
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            wait = aiohttp.ClientTimeout(total=timeout)
+            async with http.get(f"{self.base}/readyz", timeout=wait) as resp:
+                self._serving = self._serving or resp.status == 200
+                return resp.status == 200
+        return False
 
     async def kill(self) -> None:
         if self.alive():
