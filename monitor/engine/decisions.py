@@ -52,12 +52,13 @@ class Decision:
     targets: tuple[str, ...] = ()
 
 
-def start(chain: Sequence[ChainStep], now: datetime, revision: int = 0) -> Decision:
-    """A new (or restarted) chain pages its first step at once."""
+def start(chain: Sequence[ChainStep], now: datetime, revision: int = 0, reason: str = "opened") -> Decision:
+    """A new (or restarted) chain pages its first step at once; `reason`: opened, or regraded (an upgrade
+    restarted it)."""
     if not chain:
         return Decision("done", EscalationState(revision=revision, done=True), "empty chain")
     state = EscalationState(revision=revision, next_action_at=now + timedelta(seconds=chain[0].ack_timeout_s))
-    return Decision("page", state, "opened", chain[0].notify)
+    return Decision("page", state, reason, chain[0].notify)
 
 
 def _later(due: datetime, seconds: float, now: datetime) -> datetime:

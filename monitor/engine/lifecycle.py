@@ -135,13 +135,17 @@ async def on_grade_changed(
         for r in await conn.fetch("SELECT * FROM escalations WHERE incident_id = $1 FOR UPDATE", incident_id)
     }
     upgrade = new_grade < old_grade
+    # An upgrade's pages say so (the grades go with them): the incident is not new to those already paged.
+    reason, context = (
+        ("regraded", {"old_grade": old_grade, "new_grade": new_grade}) if upgrade else ("opened", None)
+    )
     for department in policy.get("chains") or {}:
         row = rows.get(department)
         if row is not None and not upgrade:
             continue
         revision = row["revision"] + 1 if row is not None else 0
-        decision = start(chain_of(policy, department), now, revision=revision)
-        await apply_escalation(conn, incident_id, department, decision, now, due=now)
+        decision = start(chain_of(policy, department), now, revision=revision, reason=reason)
+        await apply_escalation(conn, incident_id, department, decision, now, due=now, context=context)
 
 
 async def on_order_merged(

@@ -32,11 +32,17 @@ def ladder_of(policy: Mapping[str, Any]) -> list[list[str]]:
 
 
 def escalation_rows(
-    incident_id: int, department: str, decision: Decision, due: datetime | None
+    incident_id: int,
+    department: str,
+    decision: Decision,
+    due: datetime | None,
+    context: Mapping[str, Any] | None = None,
 ) -> tuple[str, list[OutboxRow]]:
-    """The step key and outbox rows for a page or reminder decision."""
+    """The step key and outbox rows for a page or reminder decision (`context`: more for the message,
+    such as the grades of an upgrade)."""
     key = step_key(incident_id, department, decision.state)
     payload = {
+        **(context or {}),
         "event": decision.action,
         "reason": decision.reason,
         "department": department,
@@ -60,13 +66,21 @@ class Plan:
 
 
 def plan_escalation(
-    incident_id: int, department: str, decision: Decision, now: datetime, *, due: datetime | None, actor: str
+    incident_id: int,
+    department: str,
+    decision: Decision,
+    now: datetime,
+    *,
+    due: datetime | None,
+    actor: str,
+    context: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Pure: the outbox rows and timeline entry for one decision (none unless it pages or reminds)."""
     if decision.action not in ("page", "reminder"):
         return Plan(incident_id, department, decision, [], None)
-    key, rows = escalation_rows(incident_id, department, decision, due)
+    key, rows = escalation_rows(incident_id, department, decision, due, context)
     detail = {
+        **(context or {}),
         "department": department,
         "action": decision.action,
         "reason": decision.reason,
@@ -109,9 +123,10 @@ async def apply_escalation(
     *,
     due: datetime | None,
     actor: str = "system",
+    context: Mapping[str, Any] | None = None,
 ) -> list[OutboxRow]:
     """Persist one decision; pages and reminders go to the outbox and the timeline in this transaction."""
-    plan = plan_escalation(incident_id, department, decision, now, due=due, actor=actor)
+    plan = plan_escalation(incident_id, department, decision, now, due=due, actor=actor, context=context)
     await apply_plans(conn, [plan], now)
     return plan.rows
 

@@ -15,6 +15,7 @@ from monitor.links import LinkSigner
 MAX_ACK_BUTTONS = 3
 _PAGE_HEADLINES = {
     "opened": "新舆情事件，请确认接报",
+    "regraded": "事件升级，请确认接报",
     "unacknowledged": "升级通知：上一级未按时确认",
     "repeat": "重复提醒：尚未确认接报",
     "loop": "再次通知：仍未确认，升级链重新开始",
@@ -55,6 +56,14 @@ def clock_lines(clocks: Sequence[Mapping[str, Any]], now: datetime) -> tuple[Clo
     return tuple(out)
 
 
+def _grade_change(payload: Mapping[str, Any]) -> str | None:
+    """`Ⅲ级 较大 → Ⅱ级 重大` from an upgrade's page, or None when its grades are not both known."""
+    old, new = payload.get("old_grade"), payload.get("new_grade")
+    if isinstance(old, int) and isinstance(new, int) and old in GRADE_LABELS and new in GRADE_LABELS:
+        return f"{GRADE_LABELS[old]} → {GRADE_LABELS[new]}"
+    return None
+
+
 def headline(payload: Mapping[str, Any], acknowledged: bool = False) -> tuple[str, list[str], Severity]:
     """The headline, extra lines and severity for the event that caused the row (`acknowledged`: the
     department the row is for acknowledged the incident before)."""
@@ -72,6 +81,8 @@ def headline(payload: Mapping[str, Any], acknowledged: bool = False) -> tuple[st
     reason = str(payload.get("reason", ""))
     after_ack = _AFTER_ACK_HEADLINES.get(reason) if acknowledged else None
     text = after_ack or _PAGE_HEADLINES.get(reason, "请确认接报")
+    if reason == "regraded" and (change := _grade_change(payload)):
+        text = f"事件升级：{change}，请确认接报"
     lines = []
     if payload.get("step") is not None:
         lines.append(f"升级链第{int(payload['step']) + 1}步（第{int(payload.get('loop') or 0) + 1}轮）")
