@@ -50,6 +50,7 @@ def _join_detail(p: PostIn, j: Join) -> dict[str, Any]:
         "channel": p.channel,
         "url": p.url,
         "author": p.author,
+        "excerpt": (p.title or p.text)[:200],  # what the timeline shows of it
         "how": j.how,
         "score": j.score,
         "published_at": _ts(p.published).isoformat(),

@@ -86,6 +86,7 @@ async def test_open_then_upgrade_then_never_downgrade(
     assert len(graded) == 1 and (graded[0]["detail"]["from"], graded[0]["detail"]["to"]) == (3, 2)
     assert any(x["code"] == "casualties" for x in graded[0]["detail"]["reasons"])
     assert rows[-1]["kind"] == "post_joined" and rows[-1]["detail"]["how"] == "similar"
+    assert rows[-1]["detail"]["excerpt"] == BLAST_DEATHS[:200]
     assert hooks.calls[-1] == ("graded", inc["id"], 3, 2, clock.now())
 
     clock.advance(hours=30)  # heat has decayed: the computed grade drops, the incident's does not

@@ -184,6 +184,36 @@ async def test_detail_has_posts_heat_departments_clocks_and_actions(
     assert "ack" in body["allowed_actions"] and "statement" in body["allowed_actions"]
 
 
+async def test_an_order_that_joined_the_event_is_listed_once(client, pool, responders, clock, token_for):
+    event = await event_with_posts(pool, clock.now(), [{"text": "自来水发黄"}, {"text": "水有异味"}])
+    incident = await open_incident(pool, responders, clock.now(), title="水质", grade=3, event_id=event)
+    async with pool.acquire() as conn:
+        member = await conn.fetchval("SELECT min(post_id) FROM event_posts WHERE event_id = $1", event)
+        alone = await conn.fetchval(
+            """INSERT INTO posts (source_id, source_kind, external_id, published_at, fetched_at, text,
+                                  fingerprint)
+               VALUES ('weibo-test', 'hotline', 'order-2', $1, $1, '工单未入事件', 'fp-order-2')
+               RETURNING id""",
+            clock.now(),
+        )
+        await conn.executemany(
+            """INSERT INTO incident_orders (order_no, incident_id, post_id, urgency, merged_at, how)
+               VALUES ($1, $2, $3, '一般', $4, $5)""",
+            [
+                ("O-1", incident, member, clock.now(), "opened"),
+                ("O-2", incident, alone, clock.now(), "merged"),
+            ],
+        )
+    status, body = await get(client, f"/api/v1/incidents/{incident}", await token_for("zhujian.head"))
+    assert status == 200
+    assert sorted(p["id"] for p in body["posts"]) == sorted({p["id"] for p in body["posts"]})
+    assert [(p["text"], p["how"]) for p in body["posts"]] == [
+        ("自来水发黄", "new"),
+        ("水有异味", "new"),
+        ("工单未入事件", "order"),
+    ]
+
+
 async def test_detail_refusals(client, world, token_for):
     token = await token_for("zhujian.head")
     assert (await get(client, f"/api/v1/incidents/{world['gas']}"))[0] == 401

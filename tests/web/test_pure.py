@@ -283,6 +283,8 @@ def test_timeline_notes():
                                 "suggests": "statement", "url": "https://mp.weixin.qq.com/s/x"},
          "云江发布：关于爆炸事故的情况通报；可作为“发布权威信息”的证据"),
         ("post_joined", {"how": "new", "author": None, "source": "demo-12345"}, "demo-12345"),
+        ("post_joined", {"how": "similar", "author": None, "source": "demo-12345", "excerpt": "自来水也发黄"},
+         "demo-12345：自来水也发黄"),
         ("ack", {"evidence": {"via": "one_click_link"}}, "经一键确认链接"),
     ],
 )  # fmt: skip

@@ -31,14 +31,17 @@ async def event_now(conn: asyncpg.Connection, incident: Mapping[str, Any]) -> di
 
 
 async def posts_for(conn: asyncpg.Connection, incident: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The event's posts and the incident's 12345 orders, earliest first (text is returned raw: escape it)."""
+    """The event's posts and the incident's 12345 orders, earliest first, each post once: an order's post that
+    is in the event keeps its `how` there (text is returned raw: escape it)."""
     rows = await conn.fetch(
         """SELECT p.id, p.source_id, s.name AS source_name, p.source_kind, p.url, p.author,
                   p.author_followers, p.published_at, p.title, p.text, p.reposts, p.comments, p.likes, m.how
-             FROM (SELECT post_id, how FROM event_posts WHERE event_id = $1
-                   UNION
-                   SELECT post_id, 'order' FROM incident_orders
-                    WHERE incident_id = $2 AND post_id IS NOT NULL) m
+             FROM (SELECT DISTINCT ON (post_id) post_id, how  -- an order that joined the event: once
+                     FROM (SELECT post_id, how, 0 AS pref FROM event_posts WHERE event_id = $1
+                           UNION ALL
+                           SELECT post_id, 'order', 1 FROM incident_orders
+                            WHERE incident_id = $2 AND post_id IS NOT NULL) u
+                    ORDER BY post_id, pref) m
              JOIN posts p ON p.id = m.post_id
              LEFT JOIN sources s ON s.id = p.source_id
             ORDER BY p.published_at, p.id
