@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.web.views.notifications import via_label
+from monitor.web.views.notifications import event_label, via_label
 from tests.web.conftest import bearer
 from tests.web.factory import open_incident
 
@@ -18,11 +18,13 @@ async def incidents(pool, responders, clock):
     water = await open_incident(pool, responders, now, title="北湖停水三天", grade=4, lead="shuiwu")
     await pool.execute(
         """INSERT INTO outbox (idem_key, step_key, incident_id, target, event, status, created_at,
-                               next_attempt_at, sent_at, sent_via, last_error)
+                               next_attempt_at, sent_at, sent_via, last_error, payload)
            VALUES ('k1', 's1', $1, 'person:zhujian.head', 'page', 'sent', $3, $3, $3, 'sms:+8613863750002',
-                   NULL),
-                  ('k2', 's2', $1, 'channel:zhujian/group', 'warning', 'merged', $3, $3, NULL, NULL, NULL),
-                  ('k3', 's3', $2, 'person:shuiwu.head', 'page', 'failed', $3, $3, NULL, NULL, $4)""",
+                   NULL, '{"event": "page", "reason": "regraded", "old_grade": 3, "new_grade": 2}'),
+                  ('k2', 's2', $1, 'channel:zhujian/group', 'warning', 'merged', $3, $3, NULL, NULL, NULL,
+                   '{"event": "warning"}'),
+                  ('k3', 's3', $2, 'person:shuiwu.head', 'page', 'failed', $3, $3, NULL, NULL, $4,
+                   '{"event": "page", "reason": "repeat"}')""",
         gas,
         water,
         now,
@@ -42,6 +44,9 @@ async def test_duty_officer_sees_every_notification_by_name(client, token_for, i
     assert "8613863750002" not in html and "person:" not in html and "channel:" not in html
     assert "已送达" in html and "已合并为摘要" in html and "失败" in html and "时限预警" in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html  # the error, escaped
+    # each page says why it went out (the incidents' own first pages are pending 新事件呼叫 rows)
+    assert '<td data-label="类型">事件升级</td>' in html and '<td data-label="类型">重复呼叫</td>' in html
+    assert '<td data-label="类型">新事件呼叫</td>' in html and '<td data-label="类型">呼叫</td>' not in html
 
 
 async def test_a_department_head_sees_only_their_departments_notifications(client, token_for, incidents):
@@ -65,3 +70,21 @@ async def test_a_department_head_sees_only_their_departments_notifications(clien
 def test_via_label(sent_via, label):
     names = ({"zhujian.head": "高磊"}.get, {"zhujian": "住建局"}.get)
     assert via_label(sent_via, names) == label
+
+
+@pytest.mark.parametrize(
+    ("event", "reason", "label"),
+    [
+        ("page", "opened", "新事件呼叫"),
+        ("page", "regraded", "事件升级"),
+        ("page", "unacknowledged", "逐级呼叫"),
+        ("reminder", "ack_expired", "确认后提醒"),
+        ("page", None, "呼叫"),  # rows queued before the reason was stored
+        ("page", "something-new", "呼叫"),
+        ("warning", None, "时限预警"),
+        ("breach", "opened", "超时"),  # a reason only qualifies pages and reminders
+        ("carrier-pigeon", None, "carrier-pigeon"),
+    ],
+)
+def test_event_label(event, reason, label):
+    assert event_label(event, reason) == label

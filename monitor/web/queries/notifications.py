@@ -9,7 +9,8 @@ import asyncpg
 from monitor.web.access import Principal
 
 _SELECT = """
-SELECT o.id, o.event, o.target, o.status, o.sent_via, o.attempts, o.created_at, o.sent_at, o.last_error,
+SELECT o.id, o.event, o.payload->>'reason' AS reason, o.target, o.status, o.sent_via, o.attempts,
+       o.created_at, o.sent_at, o.last_error,
        o.incident_id, i.title AS incident_title, i.grade,
        c.body AS captured_body
 FROM outbox o

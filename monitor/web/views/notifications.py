@@ -19,6 +19,16 @@ EVENT_LABELS: dict[str, str] = {
     "rung": "超时升级",
     "ops": "运维告警",
 }
+# Why a page or reminder went out (the escalation decision's reason), shown instead of a bare 呼叫.
+REASON_LABELS: dict[str, str] = {
+    "opened": "新事件呼叫",
+    "regraded": "事件升级",
+    "unacknowledged": "逐级呼叫",
+    "repeat": "重复呼叫",
+    "loop": "再次通知",
+    "forced": "立即升级",
+    "ack_expired": "确认后提醒",
+}
 STATUS_LABELS: dict[str, str] = {
     "pending": "待发送",
     "sending": "发送中",
@@ -40,6 +50,13 @@ def via_label(sent_via: str | None, names: Names) -> str:
     return sent_via
 
 
+def event_label(event: str, reason: str | None) -> str:
+    """`新事件呼叫`, `事件升级`, `时限预警`…: the kind of message, with why for a page or reminder (pure)."""
+    if event in ("page", "reminder") and reason in REASON_LABELS:
+        return REASON_LABELS[reason]
+    return EVENT_LABELS.get(event, event)
+
+
 def _row(item: dict[str, Any], names: Names) -> Html:
     incident = Html("")
     if item["incident_id"] is not None:
@@ -57,7 +74,7 @@ def _row(item: dict[str, Any], names: Names) -> Html:
         "</details></td></tr>",
         status=item["status"],
         at=local_time(item["sent_at"] or item["created_at"], "%m-%d %H:%M:%S"),
-        event=EVENT_LABELS.get(item["event"], item["event"]),
+        event=event_label(item["event"], item.get("reason")),
         incident=incident,
         target=target_name(item["target"], *names),
         via=via_label(item["sent_via"], names),
