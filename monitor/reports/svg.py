@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
+from unicodedata import east_asian_width
 from zoneinfo import ZoneInfo
 
 PALETTE = ("#c0392b", "#e67e22", "#2e86c1", "#27ae60", "#8e44ad", "#7f8c8d")
@@ -16,6 +17,32 @@ def _open(title: str, width: int, height: int) -> str:
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f"{FONT}><title>{escape(title)}</title>"
     )
+
+
+def text_width(text: str, font_px: float) -> float:
+    """Estimated rendered width: a CJK (wide) character is one em, anything else about 0.6 em (pure)."""
+    return sum(font_px if east_asian_width(c) in "WF" else 0.6 * font_px for c in text)
+
+
+def fit(text: str, max_px: float, font_px: float) -> str:
+    """`text`, or as much of it as fits in `max_px` followed by …, so a long name never runs into the next
+    label or off the chart (pure)."""
+    if text_width(text, font_px) <= max_px:
+        return text
+    room = max_px - font_px  # the ellipsis
+    out = []
+    for c in text:
+        room -= font_px if east_asian_width(c) in "WF" else 0.6 * font_px
+        if room < 0:
+            break
+        out.append(c)
+    return "".join(out) + "…"
+
+
+def _label(text: str, max_px: float, font_px: float) -> str:
+    """Escaped label text fitted to `max_px`; a shortened one keeps its full text as a tooltip."""
+    short = fit(text, max_px, font_px)
+    return escape(short) if short == text else f"<title>{escape(text)}</title>{escape(short)}"
 
 
 def _num(value: float) -> str:
@@ -39,7 +66,8 @@ def bar_chart(
         y = top + n * row
         w = max(1.0, bar_w * value / peak) if value > 0 else 0.0
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">{escape(label)}</text>'
+            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">'
+            f"{_label(label, label_w - 10, 12)}</text>"
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="16" fill="{colour}" rx="2"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" font-size="12" data-value="{_num(value)}">'
             f"{_num(value)}</text>"
@@ -53,12 +81,12 @@ def stacked_bars(
     rows: Sequence[tuple[str, Sequence[float]]],
     legend: Sequence[tuple[str, str]],
     *,
-    width: int = 640,
+    width: int = 720,
 ) -> str:
     """One horizontal bar per row split into segments; `legend` gives (name, colour) per segment."""
     if not rows:
         return f'<p class="empty">{escape(title)}：无数据</p>'
-    row, label_w, top = 24, 190, 28
+    row, label_w, top = 24, 260, 28  # room for 部门 · 时限, e.g. 云江市住房和城乡建设局 · 回应关切
     height = top + row * len(rows) + 8
     peak = max(sum(values) for _, values in rows) or 1.0
     bar_w = width - label_w - 50
@@ -75,7 +103,8 @@ def stacked_bars(
     for n, (label, values) in enumerate(rows):
         y = top + n * row
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">{escape(label)}</text>'
+            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">'
+            f"{_label(label, label_w - 10, 12)}</text>"
         )
         x0: float = label_w
         for value, (_, colour) in zip(values, legend, strict=True):
@@ -130,11 +159,12 @@ def line_chart(
         else:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in coords)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        lx = left + (n % 3) * (plot_w // 3)
+        column = plot_w // 3
+        lx = left + (n % 3) * column
         ly = top + plot_h + 30 + 16 * (n // 3)
         parts.append(
             f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{lx + 14}" y="{ly}" font-size="11">{escape(name[:24])}</text>'
+            f'<text x="{lx + 14}" y="{ly}" font-size="11">{_label(name, column - 22, 11)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -203,3 +203,50 @@ async def test_markdown_daily_report_has_the_same_numbers(pool: asyncpg.Pool, re
     assert "**本期新开事件 4 起**" in md
     assert "| 云江市应急管理局 | 发布权威信息 | 2 | 1 | 1 | 0 | 0 | 50.0% |" in md
     assert "| 云江市住房和城乡建设局 | 回应关切 | 2 | 1 | 0 | 1 | 0 | 50.0% |" in md
+
+
+async def test_long_names_stay_inside_their_charts(browser: Browser) -> None:
+    """Long event and department names are shortened to their room (full text as a tooltip): in Chromium,
+    no label runs off its chart or into the next legend entry."""
+    from zoneinfo import ZoneInfo
+
+    from monitor.reports.svg import bar_chart, line_chart, stacked_bars
+
+    long_event = "青石县临港化工园区一化工企业发生爆炸 已造成3人死亡"
+    at = [datetime.fromisoformat(f"2026-06-01T0{h}:00+08:00") for h in range(3)]
+    charts = [
+        bar_chart("部门", [("云江市应急管理局 · 举行新闻发布会（市委宣传部牵头）", 3), ("水务局", 1)]),
+        stacked_bars(
+            "时效",
+            [("云江市应急管理局 · 举行新闻发布会", [1, 2]), ("水务局 · 回应关切", [1, 0])],
+            [("按时", "#27ae60"), ("超时", "#c0392b")],
+        ),
+        line_chart(
+            "热点",
+            [(f"{long_event} #{n}", [(t, float(n + i)) for i, t in enumerate(at)]) for n in range(5)],
+            ZoneInfo("Asia/Shanghai"),
+        ),
+    ]
+    page = await browser.new_page(viewport={"width": 1000, "height": 1000})
+    await page.set_content("<!doctype html><meta charset=utf-8><body>" + "".join(charts) + "</body>")
+    boxes = await page.locator("svg.chart").evaluate_all(
+        """svgs => svgs.map(svg => ({
+            width: svg.viewBox.baseVal.width,
+            texts: [...svg.querySelectorAll('text')].map(t => {
+                const b = t.getBBox();
+                return {x: b.x, y: b.y, w: b.width, h: b.height, s: t.textContent};
+            })}))"""
+    )
+    assert len(boxes) == 3
+    for chart in boxes:
+        for t in chart["texts"]:
+            assert t["x"] >= -0.5 and t["x"] + t["w"] <= chart["width"] + 0.5, t
+        for a in chart["texts"]:
+            for b in chart["texts"]:
+                if a is b or abs(a["y"] - b["y"]) > 1:
+                    continue  # only labels on one line can collide
+                assert a["x"] + a["w"] <= b["x"] + 0.5 or b["x"] + b["w"] <= a["x"] + 0.5, (a, b)
+    legend = [t["s"] for t in boxes[2]["texts"] if "青石县" in t["s"]]
+    assert len(legend) == 5 and all(s.endswith("…") for s in legend)  # shortened, tooltip kept
+    assert await page.locator(f"svg.chart text title:text-is('{long_event} #0')").count() == 1
+    await page.close()
