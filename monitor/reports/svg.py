@@ -19,9 +19,14 @@ def _open(title: str, width: int, height: int) -> str:
     )
 
 
+def _char_width(c: str, font_px: float) -> float:
+    """A CJK (wide) character is one em, anything else about 0.6 em."""
+    return font_px if east_asian_width(c) in "WF" else 0.6 * font_px
+
+
 def text_width(text: str, font_px: float) -> float:
-    """Estimated rendered width: a CJK (wide) character is one em, anything else about 0.6 em (pure)."""
-    return sum(font_px if east_asian_width(c) in "WF" else 0.6 * font_px for c in text)
+    """Estimated rendered width of `text` (pure)."""
+    return sum(_char_width(c, font_px) for c in text)
 
 
 def fit(text: str, max_px: float, font_px: float) -> str:
@@ -32,7 +37,7 @@ def fit(text: str, max_px: float, font_px: float) -> str:
     room = max_px - font_px  # the ellipsis
     out = []
     for c in text:
-        room -= font_px if east_asian_width(c) in "WF" else 0.6 * font_px
+        room -= _char_width(c, font_px)
         if room < 0:
             break
         out.append(c)
