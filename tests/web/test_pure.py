@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.clock import to_local
 from monitor.web.countdown import (
     ClockView,
     at_risk,
@@ -305,6 +307,14 @@ def test_heat_chart_scaling_and_escaping():
     svg = heat_chart(series)
     assert svg.startswith("<svg") and "<script" not in svg and 'aria-label="热度曲线，峰值 10"' in svg
     assert "暂无热度数据" in heat_chart([])
+    assert svg.count('class="tick"') == 4  # peak, 0, start and end of the span
+
+
+def test_heat_chart_of_one_bucket_labels_its_time_once():
+    svg = heat_chart([(T0, 14.0)])
+    times = re.findall(r'<text class="tick"[^>]*>(\d\d-\d\d \d\d:\d\d)</text>', svg)
+    assert times == [to_local(T0).strftime("%m-%d %H:%M")]
+    assert 'x="336.0" y="172" text-anchor="middle"' in svg  # under the dot, mid-plot
 
 
 @pytest.mark.parametrize(

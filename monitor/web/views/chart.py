@@ -44,6 +44,24 @@ def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
     peak = max(h for _, h in series)
     start = to_local(series[0][0]).strftime("%m-%d %H:%M")
     end = to_local(series[-1][0]).strftime("%m-%d %H:%M")
+    by = HEIGHT - 8
+    if series[0][0] == series[-1][0]:  # one time bucket: one label, under its dot
+        span = render(
+            '<text class="tick" x="{x}" y="{by}" text-anchor="middle">{t}</text>',
+            x=points[0][0],
+            by=by,
+            t=start,
+        )
+    else:
+        span = render(
+            '<text class="tick" x="{pl}" y="{by}">{start}</text>'
+            '<text class="tick" x="{xr}" y="{by}" text-anchor="end">{end}</text>',
+            pl=PAD_LEFT,
+            xr=WIDTH - PAD_RIGHT,
+            by=by,
+            start=start,
+            end=end,
+        )
     dots = join(
         render(
             '<circle class="heat-dot" cx="{x}" cy="{y}" r="2.5"><title>{t} 热度 {h}</title></circle>',
@@ -61,9 +79,7 @@ def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
         '<text class="tick" x="{tx}" y="{ty}" text-anchor="end">{peak}</text>'
         '<text class="tick" x="{tx}" y="{base}" text-anchor="end">0</text>'
         '<polygon class="heat-area" points="{area}"/>'
-        '<polyline class="heat-line" points="{line}"/>{dots}'
-        '<text class="tick" x="{pl}" y="{by}">{start}</text>'
-        '<text class="tick" x="{xr}" y="{by}" text-anchor="end">{end}</text>'
+        '<polyline class="heat-line" points="{line}"/>{dots}{span}'
         "</svg>",
         w=WIDTH,
         h=HEIGHT,
@@ -73,11 +89,9 @@ def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
         base=base,
         tx=PAD_LEFT - 6,
         ty=PAD_TOP + 8,
-        by=HEIGHT - 8,
         peak=f"{peak:.0f}",
         area=area,
         line=line,
         dots=dots,
-        start=start,
-        end=end,
+        span=span,
     )
