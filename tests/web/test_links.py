@@ -35,6 +35,7 @@ async def test_get_confirms_without_acting_and_post_acks_as_the_person(client, s
     html = await page.text()
     assert page.status == 200 and "确认接报" in html and "黄敏" in html and "燃气泄漏" in html
     assert f'action="{path}"' in html
+    assert '<button type="submit" class="primary">确认接报</button>' in html  # not 确认确认接报
     assert await state(pool, gas) == "open"
     assert await pool.fetchval("SELECT count(*) FROM link_nonces") == 0
     done = await client.post(path)

@@ -23,6 +23,11 @@ def login_form(csrf: str, next_path: str, error: str | None = None) -> Html:
     )
 
 
+def confirm_button(action_label: str) -> str:
+    """`确认发布权威信息`, but `确认接报`, not `确认确认接报` (pure)."""
+    return action_label if action_label.startswith("确认") else f"确认{action_label}"
+
+
 def link_confirm_page(
     *, person: str, title: str, incident_id: int, action_label: str, post_url: str, note: str | None = None
 ) -> Html:
@@ -32,9 +37,10 @@ def link_confirm_page(
         "<p>{person}，您将对以下事件执行“{action}”：</p>"
         '<p class="confirm-title"><a href="/incidents/{id}">#{id} {title}</a></p>{note}'
         '<form method="post" action="{url}">'
-        '<button type="submit" class="primary">确认{action}</button></form>'
+        '<button type="submit" class="primary">{button}</button></form>'
         '<p class="hint">本链接只能使用一次，并在过期后失效。</p></section>',
         action=action_label,
+        button=confirm_button(action_label),
         person=person,
         id=incident_id,
         title=title,
