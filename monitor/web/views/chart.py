@@ -44,24 +44,16 @@ def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
     peak = max(h for _, h in series)
     start = to_local(series[0][0]).strftime("%m-%d %H:%M")
     end = to_local(series[-1][0]).strftime("%m-%d %H:%M")
-    by = HEIGHT - 8
-    if series[0][0] == series[-1][0]:  # one time bucket: one label, under its dot
-        span = render(
-            '<text class="tick" x="{x}" y="{by}" text-anchor="middle">{t}</text>',
-            x=points[0][0],
-            by=by,
-            t=start,
-        )
-    else:
-        span = render(
-            '<text class="tick" x="{pl}" y="{by}">{start}</text>'
-            '<text class="tick" x="{xr}" y="{by}" text-anchor="end">{end}</text>',
-            pl=PAD_LEFT,
-            xr=WIDTH - PAD_RIGHT,
-            by=by,
-            start=start,
-            end=end,
-        )
+    # the span's ends; one time bucket gets one label, under its dot
+    ends = (
+        [(points[0][0], "middle", start)]
+        if series[0][0] == series[-1][0]
+        else [(PAD_LEFT, "start", start), (WIDTH - PAD_RIGHT, "end", end)]
+    )
+    span = join(
+        render('<text class="tick" x="{x}" y="{y}" text-anchor="{a}">{t}</text>', x=x, y=HEIGHT - 8, a=a, t=t)
+        for x, a, t in ends
+    )
     dots = join(
         render(
             '<circle class="heat-dot" cx="{x}" cy="{y}" r="2.5"><title>{t} 热度 {h}</title></circle>',
