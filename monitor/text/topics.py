@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,9 +143,21 @@ class KeywordRules:
             self._by_word.setdefault(rule.keyword.lower(), []).append(rule)
         words = sorted(self._by_word, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
+        # the keywords a match starts with: itself and the shorter keywords that are its prefixes
+        self._starting = {w: [w[:n] for n in range(len(w), 0, -1) if w[:n] in self._by_word] for w in words}
 
     def keywords(self) -> list[str]:
         return list(self._by_word)
+
+    def _found(self, pattern: re.Pattern[str], text: str) -> Iterator[str]:
+        """Every keyword in the text, overlapping ones included (自来水 and 水发黄 in 自来水发黄): the scan
+        skips the inside of each match, so the positions inside are tried on their own."""
+        starting = self._starting
+        for m in pattern.finditer(text):
+            yield from starting[m.group(0)]
+            for p in range(m.start() + 1, m.end()):
+                if inner := pattern.match(text, p):
+                    yield from starting[inner.group(0)]
 
     def match(self, text: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """(topic → keywords, department → keywords) found in the (normalised) text."""
@@ -153,7 +165,7 @@ class KeywordRules:
         by_department: dict[str, list[str]] = {}
         if self._pattern is None:
             return by_topic, by_department
-        for word in dict.fromkeys(m.group(0) for m in self._pattern.finditer(text)):
+        for word in dict.fromkeys(self._found(self._pattern, text)):
             for rule in self._by_word[word]:
                 for topic in rule.topics:
                     hits = by_topic.setdefault(topic, [])

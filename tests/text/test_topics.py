@@ -74,6 +74,23 @@ def test_keyword_rules_match_once_per_word() -> None:
     assert by_dept == {"yingji": ["化工厂", "爆炸"], "shengtai": ["污染"]}
 
 
+def test_keywords_that_overlap_or_share_a_start_all_count() -> None:
+    # the regex scan alone skips the inside of a match: 水发黄 would hide behind 自来水, 水质 behind 水质差
+    rules = KeywordRules(
+        [
+            KeywordRule("自来水", "shuiwu", ("水务",)),
+            KeywordRule("水发黄", "shuiwu", ("水务",)),
+            KeywordRule("水质", "shuiwu", ("水务",)),
+            KeywordRule("水质差", "shuiwu", ("水务",)),
+            KeywordRule("发黄", "shengtai", ("环境保护",)),
+        ]
+    )
+    by_topic, by_dept = rules.match("小区自来水发黄，水质差")
+    assert by_topic == {"水务": ["自来水", "水发黄", "水质差", "水质"], "环境保护": ["发黄"]}
+    assert by_dept == {"shuiwu": ["自来水", "水发黄", "水质差", "水质"], "shengtai": ["发黄"]}
+    assert rules.match("停水") == ({}, {})
+
+
 DEPARTMENTS = [
     DepartmentInfo("zhujian", ("城乡建设",), ("city",)),
     DepartmentInfo("binjiang-zhujian", ("城乡建设",), ("binjiang",)),
