@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -109,6 +110,23 @@ def build_ops_web(services: Services) -> web.Application:
     return app
 
 
+class ListenError(RuntimeError):
+    """The HTTP address is taken or not this machine's (the message names it)."""
+
+
+def ensure_can_listen(host: str, port: int) -> None:
+    """Fail before anything starts (the database takes seconds) if host:port cannot be listened on; a
+    pre-check only: `start_http` still reports a port taken in between."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp listens
+            probe.bind(address)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 async def start_http(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Serve `app` on host:port with the hardened HTTP settings; the caller cleans the runner up.
 
@@ -130,6 +148,9 @@ async def start_http(app: web.Application, host: str, port: int) -> web.AppRunne
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     except BaseException:
         await runner.cleanup()
         raise

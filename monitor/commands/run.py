@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from monitor.app import run_service
+from monitor.app import ListenError, ensure_can_listen, run_service
 from monitor.config.errors import ConfigError, print_problems
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.db.pool import DatabaseUnavailable
+from monitor.secrets import SecretError
 from monitor.settings import Settings, parse_listen
+from monitor.sources.pii import pii_salt
 
 
 def add_parser(sub: Any) -> None:
@@ -35,13 +38,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"yuqing run: {exc}", file=sys.stderr)
         return 2
     try:
+        ensure_can_listen(*listen)
+    except ListenError as exc:
+        print(f"yuqing run: {exc}", file=sys.stderr)
+        return 1
+    try:
+        pii_salt(
+            os.environ
+        )  # a salt too short to protect callers' data is refused now, not at the first order
+    except SecretError as exc:
+        print(f"yuqing run: {exc}; not starting", file=sys.stderr)
+        return 1
+    try:
         settings = Settings.from_env(
             sources_path=args.sources, responders_path=args.responders, listen=listen, role=args.role
         )
         asyncio.run(run_service(settings))
     except ConfigError as err:
         return print_problems("yuqing run", err, sys.stderr, "not starting")
-    except (EmbeddedPostgresError, DatabaseUnavailable) as err:
+    except (EmbeddedPostgresError, DatabaseUnavailable, ListenError) as err:
         print(f"yuqing run: {err}", file=sys.stderr)
         return 1
     return 0

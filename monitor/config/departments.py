@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from monitor.config.policy import GRADES, GradeName
-from monitor.config.types import STRICT, Duration, EnvName
+from monitor.config.types import STRICT, EnvName, PositiveDuration
 
 PersonRole = Literal["duty_officer", "head", "leader", "press_office", "admin", "observer"]
 ChannelKind = Literal[
@@ -61,7 +61,7 @@ class EscalationStep(BaseModel):
     model_config = STRICT
 
     notify: tuple[str, ...] = Field(min_length=1)
-    ack_timeout: Duration
+    ack_timeout: PositiveDuration
     then: Literal["escalate", "repeat"] = "escalate"
 
     @field_validator("notify")

@@ -16,10 +16,12 @@ class ConfigProblem:
     file: str
     path: str
     message: str
+    line: int | None = None  # of the key or item the path names, when the file has it
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
+        at = f" (line {self.line})" if self.line is not None else ""
+        return f"{where}: {self.message}{at}"
 
 
 class ConfigError(Exception):

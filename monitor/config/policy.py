@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Literal
+from datetime import date, time, timedelta
+from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from monitor.config.types import STRICT, Duration
+from monitor.config.types import STRICT, PositiveDuration
 
 GradeName = Literal["I", "II", "III", "IV"]
 GRADES: tuple[GradeName, ...] = ("I", "II", "III", "IV")
@@ -20,7 +21,7 @@ class ClockRule(BaseModel):
     model_config = STRICT
 
     kind: ClockKind
-    within: Duration
+    within: PositiveDuration
     warn_at: tuple[float, ...] = (0.5, 0.8)
     label: str = ""
 
@@ -53,7 +54,7 @@ class InternalTarget(BaseModel):
 
     model_config = STRICT
 
-    within: Duration
+    within: PositiveDuration
     working_hours: bool = False
 
 
@@ -62,7 +63,7 @@ class HotlinePolicy(BaseModel):
 
     model_config = STRICT
 
-    limits: dict[str, Duration] = Field(min_length=1)
+    limits: dict[str, PositiveDuration] = Field(min_length=1)
     default_urgency: str = "一般"
     risk_words: tuple[str, ...] = ()
     open_incident_urgencies: tuple[str, ...] = ("紧急",)
@@ -73,6 +74,16 @@ class HotlinePolicy(BaseModel):
         if not v:
             raise ValueError("must not be empty")
         return v
+
+    @model_validator(mode="after")
+    def _known_urgencies(self) -> Self:
+        known = ", ".join(self.limits)
+        if self.default_urgency not in self.limits:
+            raise ValueError(f"default_urgency {self.default_urgency!r} is not one of limits ({known})")
+        unknown = [u for u in self.open_incident_urgencies if u not in self.limits]
+        if unknown:
+            raise ValueError(f"open_incident_urgencies {unknown} are not among limits ({known})")
+        return self
 
 
 class CasualtyCriterion(BaseModel):
@@ -91,10 +102,27 @@ class Calendar(BaseModel):
 
     model_config = STRICT
 
-    workday_start: str = "08:30"
-    workday_end: str = "17:30"
+    workday_start: str = Field(default="08:30", pattern=r"^\d{2}:\d{2}$")
+    workday_end: str = Field(default="17:30", pattern=r"^\d{2}:\d{2}$")
     holidays: tuple[date, ...] = ()
     makeup_workdays: tuple[date, ...] = ()
+
+    @field_validator("workday_start", "workday_end")
+    @classmethod
+    def _clock_time(cls, v: str) -> str:
+        try:
+            time.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a time of day (HH:MM, 00:00 to 23:59)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.workday_end <= self.workday_start:
+            raise ValueError(
+                f"workday_end {self.workday_end} must be after workday_start {self.workday_start}"
+            )
+        return self
 
 
 def _default_heat_grades() -> dict[GradeName, float]:
@@ -106,20 +134,30 @@ class GradingPolicy(BaseModel):
 
     model_config = STRICT
 
-    open_min_heat: float = 30.0
-    open_min_posts: int = 3
-    open_min_negative: float = 0.55
+    open_min_heat: float = Field(default=30.0, ge=0)
+    open_min_posts: int = Field(default=3, ge=1)
+    open_min_negative: float = Field(default=0.55, ge=0, le=1)  # a probability
     heat_grade: dict[GradeName, float] = Field(default_factory=_default_heat_grades)
     burst_raises_to: GradeName = "III"
-    corroboration_sources: int = 3
+    corroboration_sources: int = Field(default=3, ge=1)
     # corroboration by that many channels raises one grade, up to this one
     corroboration_raises_to: GradeName = "II"
     hazard_raises_to: GradeName | None = "III"
-    hazard_open_min_posts: int = 2
+    hazard_open_min_posts: int = Field(default=2, ge=1)
     open_on_casualties: bool = True
-    casualty_open_min_posts: int = 2  # or one post by a government or media account
+    casualty_open_min_posts: int = Field(default=2, ge=1)  # or one post by a government or media account
     # open only events about this city: a place in the region tree, a source with a region, or 12345
     require_local_region: bool = True
+
+    @field_validator("heat_grade")
+    @classmethod
+    def _rising_heat(cls, v: dict[GradeName, float]) -> dict[GradeName, float]:
+        if any(h <= 0 for h in v.values()):
+            raise ValueError("heat thresholds must be above 0")
+        ordered = [v[g] for g in reversed(GRADES) if g in v]  # Ⅳ … Ⅰ: a graver grade needs more heat
+        if ordered != sorted(ordered):
+            raise ValueError("a graver grade must need at least as much heat as a lighter one")
+        return v
 
 
 class Policy(BaseModel):
@@ -127,11 +165,20 @@ class Policy(BaseModel):
 
     model_config = STRICT
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # of the working-time calendar and the reports
     clocks: ClocksPolicy
     internal_targets: dict[str, InternalTarget] = Field(default_factory=dict)
     hotline: HotlinePolicy
     casualty_criteria: tuple[CasualtyCriterion, ...] = Field(min_length=1)
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     calendar: Calendar = Field(default_factory=Calendar)
-    repeat_interval: Duration = timedelta(hours=1)
+    repeat_interval: PositiveDuration = timedelta(hours=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as Asia/Shanghai)") from None
+        return v

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,7 +21,8 @@ class Region(BaseModel):
     level: RegionLevel
     parent: str | None = None
     aliases: tuple[str, ...] = ()
-    codes: tuple[str, ...] = ()
+    # 行政区划代码 as the 12345 platform sends them (6 digits for a district, 9 or 12 for a town)
+    codes: tuple[Annotated[str, Field(pattern=r"^\d{2,12}$")], ...] = ()
 
 
 class RegionsFile(BaseModel):

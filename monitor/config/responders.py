@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.config.departments import Department, Person
 from monitor.config.errors import ConfigError, ConfigProblem, problems_from_validation
-from monitor.config.loader import not_found, read_yaml
+from monitor.config.loader import Lines, not_found, read_yaml_lines, with_lines
 from monitor.config.policy import Policy
 from monitor.config.regions import Region, RegionsFile
 
@@ -86,7 +86,42 @@ def _check_regions(regions: RegionsFile, file: str, problems: list[ConfigProblem
     for i, r in enumerate(regions.regions):
         if r.parent is not None and r.parent not in by_id:
             problems.append(ConfigProblem(file, f"regions[{i}].parent", f"unknown region {r.parent!r}"))
+        elif r.parent is not None and _in_a_cycle(r.id, by_id):
+            problems.append(
+                ConfigProblem(file, f"regions[{i}].parent", f"{r.id!r} is its own ancestor (parents loop)")
+            )
+    problems.extend(_shared_names(regions, file))
     return by_id
+
+
+def _in_a_cycle(region_id: str, by_id: dict[str, Region]) -> bool:
+    seen, current = set(), by_id.get(region_id)
+    while current is not None and current.parent is not None:
+        if current.parent == region_id:
+            return True
+        if current.id in seen:
+            return False  # a loop above this region: reported on the regions in it
+        seen.add(current.id)
+        current = by_id.get(current.parent)
+    return False
+
+
+def _shared_names(regions: RegionsFile, file: str) -> list[ConfigProblem]:
+    """A 12345 code or a name (alias) must say one region: shared, a place would be matched at random."""
+    problems: list[ConfigProblem] = []
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for i, r in enumerate(regions.regions):
+        for ci, code in enumerate(r.codes):
+            if codes.setdefault(code, r.id) != r.id:
+                problems.append(
+                    ConfigProblem(file, f"regions[{i}].codes[{ci}]", f"code {code} is also {codes[code]!r}'s")
+                )
+        for ai, alias in enumerate((r.name, *r.aliases)):
+            if names.setdefault(alias, r.id) != r.id:
+                path = f"regions[{i}].aliases[{ai - 1}]" if ai else f"regions[{i}].name"
+                problems.append(ConfigProblem(file, path, f"{alias!r} also names {names[alias]!r}"))
+    return problems
 
 
 def _check_department(
@@ -131,13 +166,18 @@ def load_responders(root: Path | str) -> Responders:
     """Load and cross-check the directory; raise ConfigError listing every problem."""
     root = Path(root)
     problems: list[ConfigProblem] = []
+    lines: dict[str, Lines] = {}
+    if root.exists() and not root.is_dir():
+        raise ConfigError([ConfigProblem(str(root), "", "is a file; expected the responders directory")])
     if not root.is_dir():
         raise ConfigError([ConfigProblem(str(root), "", not_found("responders directory", root))])
 
     regions_path = root / REGIONS_FILE
     policy_path = root / POLICY_FILE
-    regions_model = _validate(RegionsFile, _safe_read(regions_path, problems), str(regions_path), problems)
-    policy = _validate(Policy, _safe_read(policy_path, problems), str(policy_path), problems)
+    regions_model = _validate(
+        RegionsFile, _safe_read(regions_path, problems, lines), str(regions_path), problems
+    )
+    policy = _validate(Policy, _safe_read(policy_path, problems, lines), str(policy_path), problems)
     regions = _check_regions(regions_model, str(regions_path), problems) if regions_model else {}
 
     departments: dict[str, Department] = {}
@@ -146,7 +186,7 @@ def load_responders(root: Path | str) -> Responders:
     dept_files = sorted(p for p in root.glob("*.yaml") if not p.name.startswith("_"))
     dept_files += sorted(p for p in root.glob("*.yml") if not p.name.startswith("_"))
     for path in dept_files:
-        dept = _validate(Department, _safe_read(path, problems), str(path), problems)
+        dept = _validate(Department, _safe_read(path, problems, lines), str(path), problems)
         if dept is None:
             continue
         if dept.id in departments:
@@ -186,14 +226,15 @@ def load_responders(root: Path | str) -> Responders:
         problems.append(ConfigProblem(str(root), "", "no department files (*.yaml) found"))
 
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(with_lines(problems, lines))
     assert policy is not None
     return Responders(departments=departments, regions=regions, policy=policy, root=root, people=people)
 
 
-def _safe_read(path: Path, problems: list[ConfigProblem]) -> Any:
+def _safe_read(path: Path, problems: list[ConfigProblem], lines: dict[str, Lines]) -> Any:
     try:
-        return read_yaml(path)
+        data, lines[str(path)] = read_yaml_lines(path)
     except ConfigError as err:
         problems.extend(err.problems)
         return None
+    return data

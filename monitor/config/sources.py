@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from monitor.config.errors import ConfigError, ConfigProblem, problems_from_validation
-from monitor.config.loader import read_yaml
-from monitor.config.types import STRICT, ByteSize, Duration, EnvName
+from monitor.config.loader import read_yaml_lines, with_lines
+from monitor.config.types import STRICT, ByteSize, Duration, EnvName, PositiveDuration
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 
@@ -39,11 +39,11 @@ class Defaults(BaseModel):
 
     model_config = STRICT
 
-    interval: Duration = timedelta(minutes=5)
-    timeout: Duration = timedelta(seconds=20)
-    connect_timeout: Duration = timedelta(seconds=5)
+    interval: PositiveDuration = timedelta(minutes=5)
+    timeout: PositiveDuration = timedelta(seconds=20)
+    connect_timeout: PositiveDuration = timedelta(seconds=5)
     max_body: ByteSize = 5 * 1024 * 1024
-    stale_after: Duration = timedelta(hours=2)
+    stale_after: PositiveDuration = timedelta(hours=2)
     per_host_concurrency: int = Field(default=2, ge=1, le=32)
     per_host_min_gap: Duration = timedelta(0)
     user_agent: str = "yuqing/0.1 (+government public-opinion monitor)"
@@ -56,10 +56,10 @@ class _SourceBase(BaseModel):
     name: str = ""
     region: str | None = None
     enabled: bool = True
-    interval: Duration | None = None
-    timeout: Duration | None = None
+    interval: PositiveDuration | None = None
+    timeout: PositiveDuration | None = None
     max_body: ByteSize | None = None
-    stale_after: Duration | None = None
+    stale_after: PositiveDuration | None = None
     auth: Auth | None = None
 
 
@@ -179,7 +179,7 @@ def load_sources(path: Path | str, known_regions: Iterable[str] | None = None) -
     """Load `sources.yaml`; every problem is reported at once with its path."""
     path = Path(path)
     file = str(path)
-    data = read_yaml(path)
+    data, lines = read_yaml_lines(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -211,6 +211,6 @@ def load_sources(path: Path | str, known_regions: Iterable[str] | None = None) -
         if regions is not None and isinstance(region, str) and region not in regions:
             problems.append(ConfigProblem(file, f"sources[{i}].region", f"unknown region {region!r}"))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(with_lines(problems, {file: lines}))
     assert parsed is not None
     return [_resolve(s, parsed.defaults) for s in parsed.sources]

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainSerializer
 
 STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -78,6 +78,16 @@ def _fmt_duration(td: timedelta) -> str:
     return f"{secs:g}s"
 
 
+def _positive(td: timedelta) -> timedelta:
+    if td <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return td
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(_fmt_duration)]
+# a wait, a limit or an interval: zero would mean "never", "at once" or "no timeout at all"
+PositiveDuration = Annotated[
+    timedelta, BeforeValidator(parse_duration), AfterValidator(_positive), PlainSerializer(_fmt_duration)
+]
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
 EnvName = Annotated[str, BeforeValidator(check_env_name)]

@@ -25,12 +25,14 @@ class WorkCalendar:
 
     @classmethod
     def from_policy(cls, data: Mapping[str, Any]) -> WorkCalendar:
-        """From the frozen policy's `calendar` object (ISO dates, "HH:MM" times)."""
+        """From the frozen policy's `calendar` object (ISO dates, "HH:MM" times, the city's time zone;
+        snapshots frozen before the zone was stored are Asia/Shanghai)."""
         return cls(
             workday_start=time.fromisoformat(str(data.get("workday_start", "08:30"))),
             workday_end=time.fromisoformat(str(data.get("workday_end", "17:30"))),
             holidays=frozenset(date.fromisoformat(d) for d in data.get("holidays", ())),
             makeup_workdays=frozenset(date.fromisoformat(d) for d in data.get("makeup_workdays", ())),
+            tz=ZoneInfo(str(data["timezone"])) if data.get("timezone") else SHANGHAI,
         )
 
     def is_workday(self, day: date) -> bool:

@@ -10,7 +10,8 @@ Shape (version 1):
   "start_from": "opened" | "first_seen",
   "clocks": [{"kind": "statement", "within_s": 18000.0, "warn_at": [0.5, 0.8], "label": "发布权威信息"}, …],
   "internal_targets": {"ack": {"within_s": 900.0, "working_hours": false}},
-  "calendar": {"workday_start": "08:30", "workday_end": "17:30", "holidays": [...], "makeup_workdays": [...]},
+  "calendar": {"timezone": "Asia/Shanghai",
+               "workday_start": "08:30", "workday_end": "17:30", "holidays": [...], "makeup_workdays": [...]},
   "repeat_interval_s": 3600.0,
   "hotline": {"limits": {"紧急": 7200.0, "一般": 604800.0, …}, "default_urgency": "一般"},
   "lead": "yingji",
@@ -143,6 +144,7 @@ def freeze_policy(
             for name, t in policy.internal_targets.items()
         },
         "calendar": {
+            "timezone": policy.timezone,
             "workday_start": cal.workday_start,
             "workday_end": cal.workday_end,
             "holidays": [d.isoformat() for d in cal.holidays],

@@ -46,3 +46,25 @@ def test_bad_settings_are_all_named() -> None:
     assert result.returncode != 0
     assert "YUQING_DB_WAIT" in result.stderr and "YUQING_ANALYSIS_PROCESSES" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_named_before_anything_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "DATABASE_URL"))}
+        result = subprocess.run(
+            [sys.executable, "-m", "monitor.cli", "run", "--listen", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"yuqing run: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr and "embedded PostgreSQL" not in result.stdout + result.stderr
+
+
+def test_a_pii_salt_too_short_to_protect_callers_is_refused_at_start() -> None:
+    result = _run({"YUQING_PII_SALT": "abc123", "DATABASE_URL": "postgresql://x@127.0.0.1:1/x"})
+    assert result.returncode == 1, result.stderr
+    assert "YUQING_PII_SALT is too short" in result.stderr and "not starting" in result.stderr
+    assert "abc123" not in result.stderr and "waiting for PostgreSQL" not in result.stderr

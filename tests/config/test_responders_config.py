@@ -1,0 +1,146 @@
+"""responders/ is strict too: values that would silently misroute, never open or never time out are errors,
+every problem is reported at once, and each names its file, path and line."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.config.errors import ConfigError, ConfigProblem
+from monitor.config.responders import load_responders
+from monitor.config.sources import load_sources
+from monitor.engine.calendar import WorkCalendar, add_working_time
+from monitor.incidents.policy_snapshot import freeze_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "responders"
+    shutil.copytree(ROOT / "responders", root)
+    return root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _problems(root: Path) -> list[ConfigProblem]:
+    with pytest.raises(ConfigError) as err:
+        load_responders(root)
+    return err.value.problems
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(
+        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line
+    )
+
+
+def test_policy_values_that_could_never_work_are_errors_with_their_lines(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    policy = root / "_policy.yaml"
+    _edit(policy, "timezone: Asia/Shanghai", "timezone: Mars/Olympus")
+    _edit(policy, "default_urgency: 一般", "default_urgency: 超级")
+    _edit(policy, "open_min_negative: 0.55", "open_min_negative: 1.7")
+    _edit(policy, 'workday_start: "08:30"', 'workday_start: "25:99"')
+    _edit(policy, "{kind: statement, within: 5h,", "{kind: statement, within: 0s,")
+    _edit(policy, "repeat_interval: 1h", "repeat_interval: 0s")
+    _edit(root / "yingji.yaml", "ack_timeout: 30m}", "ack_timeout: 0s}")
+    found = {(p.path, p.message.split(" (")[0]): p for p in _problems(root)}
+    expected = {
+        ("timezone", "unknown time zone 'Mars/Olympus'"): "timezone:",
+        ("hotline", "default_urgency '超级' is not one of limits"): "hotline:",
+        ("grading.open_min_negative", "Input should be less than or equal to 1"): "open_min_negative",
+        ("calendar.workday_start", "'25:99' is not a time of day"): "workday_start",
+        ("clocks.I[0].within", "must be longer than 0s"): "within: 0s",
+        ("repeat_interval", "must be longer than 0s"): "repeat_interval",
+    }
+    for (path, message), needle in expected.items():
+        hit = found.get((path, message))
+        assert hit is not None, f"missing {path}: {message} in {sorted(found)}"
+        assert hit.file == str(policy)
+        assert hit.line == _line_of(policy, needle), (path, hit.line)
+        assert str(hit).endswith(f"(line {hit.line})")
+    step = found.get(("escalation.default[1].ack_timeout", "must be longer than 0s"))
+    assert step is not None and step.file == str(root / "yingji.yaml")
+    assert step.line == _line_of(root / "yingji.yaml", "ack_timeout: 0s")
+    assert len(found) == len(expected) + 1, sorted(found)
+
+
+def test_a_region_tree_that_would_misroute_is_an_error(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    regions = root / "_regions.yaml"
+    _edit(regions, "{id: jiangbei, name: 江北区, level: district, parent: yunjiang,",
+          "{id: jiangbei, name: 江北区, level: district, parent: gaoxin,")  # fmt: skip
+    _edit(regions, "{id: gaoxin, name: 云江高新区, level: district, parent: yunjiang, aliases: [高新区,",
+          "{id: gaoxin, name: 云江高新区, level: district, parent: jiangbei, aliases: [云江,")  # fmt: skip
+    _edit(regions, 'codes: ["339903"]', 'codes: ["339900"]')
+    messages = sorted(f"{p.path}: {p.message}" for p in _problems(root))
+    assert messages == [
+        "regions[2].codes[0]: code 339900 is also 'yunjiang''s",
+        "regions[2].parent: 'jiangbei' is its own ancestor (parents loop)",
+        "regions[3].aliases[0]: '云江' also names 'yunjiang'",
+        "regions[3].parent: 'gaoxin' is its own ancestor (parents loop)",
+    ]
+    _edit(regions, 'codes: ["339971"]', 'codes: ["abc"]')
+    assert [f"{p.path}: {p.message}" for p in _problems(root)] == [
+        "regions[3].codes[0]: String should match pattern '^\\d{2,12}$'"
+    ]
+
+
+def test_yaml_duplicate_keys_and_impossible_dates_name_their_line(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root / "yingji.yaml", "id: yingji\n", "id: yingji\nid: yingji2\n")
+    _edit(root / "_policy.yaml", "holidays: [2026-01-01,", "holidays: [2026-02-30,")
+    problems = {p.file: p for p in _problems(root)}
+    dup = problems[str(root / "yingji.yaml")]
+    assert dup.path.startswith(f"line {_line_of(root / 'yingji.yaml', 'id: yingji2')}, column 1")
+    assert "duplicate key 'id' (first given on line" in dup.message
+    date = problems[str(root / "_policy.yaml")]
+    assert date.path.startswith(f"line {_line_of(root / '_policy.yaml', '2026-02-30')},")
+    assert "'2026-02-30'" in date.message and "day is out of range" in date.message
+
+
+def test_zero_waits_in_sources_are_errors(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "defaults:\n  timeout: 0s\n  connect_timeout: 0s\nsources:\n"
+        "  - {id: a, kind: feed, url: 'https://a.example/rss', interval: 0s}\n"
+        "  - {id: b, kind: feed, url: 'https://b.example/rss', stale_after: 0s}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_sources(path)
+    assert sorted((p.path, p.message, p.line) for p in err.value.problems) == [
+        ("defaults.connect_timeout", "must be longer than 0s", 3),
+        ("defaults.timeout", "must be longer than 0s", 2),
+        ("sources[0].interval", "must be longer than 0s", 5),
+        ("sources[1].stale_after", "must be longer than 0s", 6),
+    ]
+
+
+def test_a_file_given_for_the_responders_directory_is_named_as_such(tmp_path: Path) -> None:
+    file = tmp_path / "responders.yaml"
+    file.write_text("x: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="is a file; expected the responders directory"):
+        load_responders(file)
+
+
+def test_working_time_runs_in_the_policys_time_zone(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root / "_policy.yaml", "timezone: Asia/Shanghai", "timezone: Asia/Tokyo")
+    r = load_responders(root)
+    snap = freeze_policy(r, grade=3, kind="opinion", lead="yingji", departments=[("yingji", "lead")])
+    cal = WorkCalendar.from_policy(snap["calendar"])
+    # Tuesday 2026-11-24 09:00 in Tokyo is 08:00 in Shanghai: 30 working minutes end at 09:30 Tokyo time
+    start = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    assert add_working_time(start, 1800, cal) == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
+    assert add_working_time(start, 1800, WorkCalendar.from_policy({})) == datetime(
+        2026, 11, 24, 1, 0, tzinfo=UTC
+    )  # a snapshot frozen before the zone was stored: Shanghai, where 08:30 is 00:30 UTC
