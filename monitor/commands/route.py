@@ -87,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
         print("yuqing route: TEXT must not be empty", file=sys.stderr)
         return 2
     try:
+        args.text.encode("utf-8")  # undecodable argument bytes arrive as lone surrogates
+    except UnicodeEncodeError:
+        print("yuqing route: TEXT is not valid UTF-8 (check the terminal's encoding)", file=sys.stderr)
+        return 2
+    try:
         r = load_responders(args.responders)
     except ConfigError as err:
         for p in err.problems:
@@ -95,6 +100,14 @@ def run(args: argparse.Namespace) -> int:
     if args.region is not None and args.region not in r.regions:
         print(
             f"yuqing route: unknown region {args.region!r}; known: {', '.join(sorted(r.regions))}",
+            file=sys.stderr,
+        )
+        return 2
+    limits = r.policy.hotline.limits
+    if args.hotline_urgency is not None and args.hotline_urgency not in limits:
+        print(
+            f"yuqing route: unknown 12345 urgency {args.hotline_urgency!r}; "
+            f"_policy.yaml's hotline.limits has: {', '.join(limits)}",
             file=sys.stderr,
         )
         return 2

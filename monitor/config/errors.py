@@ -68,8 +68,22 @@ def problems_from_validation(
                 if e["type"] == "union_tag_invalid"
                 else "required key is missing"
             )
+        if e["type"] in _SHOW_INPUT and isinstance(e.get("input"), str | int | float):
+            msg += f" (got {_shown(e['input'])})"
         problems.append(ConfigProblem(file, format_loc(loc, root), msg))
     return problems
+
+
+# errors whose message does not say what was written; never value errors, which may be about a secret
+_SHOW_INPUT = frozenset(
+    {"literal_error", "string_pattern_mismatch", "int_parsing", "float_parsing", "bool_parsing", "enum"}
+    | {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_from_float"}
+)
+
+
+def _shown(value: str | int | float) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def print_problems(command: str, err: ConfigError, stream: TextIO, consequence: str = "") -> int:

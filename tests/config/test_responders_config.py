@@ -90,7 +90,7 @@ def test_a_region_tree_that_would_misroute_is_an_error(tmp_path: Path) -> None:
     ]
     _edit(regions, 'codes: ["339971"]', 'codes: ["abc"]')
     assert [f"{p.path}: {p.message}" for p in _problems(root)] == [
-        "regions[3].codes[0]: String should match pattern '^\\d{2,12}$'"
+        "regions[3].codes[0]: String should match pattern '^\\d{2,12}$' (got 'abc')"
     ]
 
 
@@ -144,3 +144,10 @@ def test_working_time_runs_in_the_policys_time_zone(tmp_path: Path) -> None:
     assert add_working_time(start, 1800, WorkCalendar.from_policy({})) == datetime(
         2026, 11, 24, 1, 0, tzinfo=UTC
     )  # a snapshot frozen before the zone was stored: Shanghai, where 08:30 is 00:30 UTC
+
+
+def test_a_value_outside_the_choices_is_quoted_back(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root / "shuiwu.yaml", "then: repeat}", "then: repaet}")
+    (problem,) = [p for p in _problems(root) if p.path == "escalation.default[2].then"]
+    assert problem.message == "Input should be 'escalate' or 'repeat' (got 'repaet')"
