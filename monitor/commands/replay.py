@@ -8,10 +8,13 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import SystemClock
+from monitor.commands._output import unwritable
 from monitor.config.errors import ConfigError
 from monitor.config.responders import Responders, load_responders
 from monitor.config.types import parse_duration
@@ -39,17 +42,22 @@ def add_parser(sub: Any) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("--responders", type=Path, default=Path("responders"))
     p.add_argument(
-        "--tick", default="5m", help="poll cycle: a post is seen at the next multiple (default 5m)"
+        "--tick",
+        type=_tick,
+        default="5m",
+        help="poll cycle: a post is seen at the next multiple (default 5m, at most 1d)",
     )
-    p.add_argument("--drain", default="48h", help="how long clocks keep running after the last post")
+    p.add_argument(
+        "--drain", type=_drain, default="48h", help="how long clocks keep running after the last post"
+    )
     p.add_argument("--no-engine", action="store_true", help="skip the clock engine (grouping only)")
     p.add_argument(
         "--follow-chains",
         action="store_true",
         help="also step time to each escalation step (slower; otherwise pages go out at the next clock tick)",
     )
-    p.add_argument("--batch", type=int, default=2000, help="posts per analysis/grouping transaction")
-    p.add_argument("--members-limit", type=int, default=None, help="list at most this many member ids")
+    p.add_argument("--batch", type=_whole(1), default=2000, help="posts per analysis/grouping transaction")
+    p.add_argument("--members-limit", type=_whole(0), default=None, help="list at most this many member ids")
     p.add_argument("--output", type=Path, default=None, help="write the JSON here instead of stdout")
     p.add_argument("--keep", action="store_true", help="keep the replay database afterwards")
     p.add_argument("--in-process", action="store_true", help="analyse in this process (one core)")
@@ -59,6 +67,45 @@ def add_parser(sub: Any) -> None:
         help="open incidents for events that name no local place too (grading.require_local_region off): "
         "for backtests on national archives",
     )
+
+
+MAX_TICK = timedelta(days=1)
+MAX_DRAIN = timedelta(days=366)
+
+
+def _duration(value: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {value!r}") from None
+
+
+def _tick(value: str) -> timedelta:
+    """argparse type for --tick: a poll cycle, above 0s and at most 1d."""
+    tick = _duration(value)
+    if not timedelta(0) < tick <= MAX_TICK:
+        raise argparse.ArgumentTypeError(f"expected a poll cycle above 0s and at most 1d, got {value!r}")
+    return tick
+
+
+def _drain(value: str) -> timedelta:
+    """argparse type for --drain: at most 366d, so simulated time stays within the calendar."""
+    drain = _duration(value)
+    if drain > MAX_DRAIN:
+        raise argparse.ArgumentTypeError(f"expected at most 366d, got {value!r}")
+    return drain
+
+
+def _whole(least: int) -> Callable[[str], int]:
+    """argparse type: a whole number of at least `least`."""
+
+    def parse(value: str) -> int:
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 12) or int(text) < least:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {least}, got {value!r}")
+        return int(text)
+
+    return parse
 
 
 def anywhere(responders: Responders) -> Responders:
@@ -72,7 +119,10 @@ async def _replay(args: argparse.Namespace, options: ReplayOptions) -> dict[str,
     responders = load_responders(args.responders)
     if args.anywhere:
         responders = anywhere(responders)
-    posts, problems = load_archive(args.file)
+    try:
+        posts, problems = load_archive(args.file)
+    except OSError as exc:
+        raise ValueError(f"{args.file}: cannot read: {exc.strerror}") from None
     for problem in problems[:20]:
         print(f"yuqing replay: {args.file}: {problem}", file=sys.stderr)
     if not posts:
@@ -96,19 +146,21 @@ async def _replay(args: argparse.Namespace, options: ReplayOptions) -> dict[str,
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        options = ReplayOptions(
-            tick=parse_duration(args.tick),
-            drain=parse_duration(args.drain),
-            engine=not args.no_engine,
-            follow_chains=args.follow_chains,
-            batch=max(args.batch, 1),
-        )
-    except ValueError as exc:
-        print(f"yuqing replay: {exc}", file=sys.stderr)
+    options = ReplayOptions(
+        tick=args.tick,
+        drain=args.drain,
+        engine=not args.no_engine,
+        follow_chains=args.follow_chains,
+        batch=args.batch,
+    )
+    if args.file.is_dir():
+        print(f"yuqing replay: {args.file}: is a directory, expected a JSON-lines file", file=sys.stderr)
         return 2
     if not args.file.is_file():
         print(f"yuqing replay: {args.file}: no such file", file=sys.stderr)
+        return 2
+    if args.output is not None and (problem := unwritable(args.output)) is not None:
+        print(f"yuqing replay: --output {args.output}: {problem}", file=sys.stderr)
         return 2
     try:
         report = asyncio.run(_replay(args, options))
@@ -121,7 +173,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
     if args.output is not None:
-        args.output.write_text(text + "\n", encoding="utf-8")
-    else:
-        print(text)
+        try:
+            args.output.write_text(text + "\n", encoding="utf-8")
+            return 0
+        except OSError as exc:  # checked before the run, but the disk may have filled since
+            print(
+                f"yuqing replay: --output {args.output}: {exc.strerror}; the report follows", file=sys.stderr
+            )
+    print(text)
     return 0

@@ -4,18 +4,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock, SystemClock
+from monitor.commands._output import output_file
 from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.db.provision import database
 from monitor.reports.build import Format, incident_report, period_report, today
 from monitor.settings import Settings
+
+MAX_INCIDENT_ID = 2**63 - 1  # incidents.id is a bigint
+# Periods whose start, end and week stay inside the calendar datetime and PostgreSQL can hold.
+FIRST_DATE = date(1970, 1, 1)
+LAST_DATE = date(9998, 12, 31)
+
+
+def incident_id(value: str) -> int:
+    """argparse type for --incident: a bigint id, 1 or more."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not 1 <= int(text) <= MAX_INCIDENT_ID:
+        raise argparse.ArgumentTypeError(
+            f"expected an incident id from 1 to {MAX_INCIDENT_ID}, got {value!r}"
+        )
+    return int(text)
+
+
+def report_date(value: str) -> date:
+    """argparse type for --date: YYYY-MM-DD within FIRST_DATE..LAST_DATE."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DATE <= day <= LAST_DATE:
+        raise argparse.ArgumentTypeError(
+            f"expected YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}, got {value!r}"
+        )
+    return day
 
 
 def add_parser(sub: Any) -> None:
@@ -24,13 +54,24 @@ def add_parser(sub: Any) -> None:
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--period", choices=["day", "week"], help="日报 (day) or 周报 (week, Monday to Sunday)")
-    what.add_argument("--incident", type=int, metavar="ID", help="专报 for one incident")
-    p.add_argument(
-        "--date", type=date.fromisoformat, help="YYYY-MM-DD in the city's time zone (default: today)"
-    )
+    what.add_argument("--incident", type=incident_id, metavar="ID", help="专报 for one incident")
+    p.add_argument("--date", type=report_date, help="YYYY-MM-DD in the city's time zone (default: today)")
     p.add_argument("--format", choices=["html", "md"], default="html")
-    p.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    p.add_argument("--out", type=output_file, help="write to FILE instead of standard output")
     p.add_argument("--responders", type=Path, default=Path("responders"))
+
+
+def missing_database(settings: Settings) -> str | None:
+    """Why there is no database to report from (None if there is one): a report never creates one."""
+    if settings.database_url is not None:
+        return None
+    if (settings.data_dir / "pgdata" / "PG_VERSION").is_file():  # where monitor.db.provision keeps it
+        return None
+    return (
+        f"no database: DATABASE_URL is not set and there is no embedded database in "
+        f"{settings.data_dir.resolve()} (YUQING_DATA_DIR, default ./.yuqing); run the report where "
+        "`yuqing run` keeps its data, or point DATABASE_URL or YUQING_DATA_DIR at the service's database"
+    )
 
 
 async def produce(args: argparse.Namespace, settings: Settings, clock: Clock) -> str | None:
@@ -46,9 +87,17 @@ async def produce(args: argparse.Namespace, settings: Settings, clock: Clock) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(responders_path=args.responders)
     try:
-        text = asyncio.run(produce(args, settings, SystemClock()))
+        settings = Settings.from_env(responders_path=args.responders)
+    except ConfigError as err:
+        return print_problems("yuqing report", err, sys.stderr)
+    if (problem := missing_database(settings)) is not None:
+        print(f"yuqing report: {problem}", file=sys.stderr)
+        return 1
+    try:
+        # The embedded server announces itself on standard output, where the report goes.
+        with contextlib.redirect_stdout(sys.stderr):
+            text = asyncio.run(produce(args, settings, SystemClock()))
     except ConfigError as err:
         return print_problems("yuqing report", err, sys.stderr)
     except EmbeddedPostgresError as err:
@@ -59,7 +108,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.out is None:
         sys.stdout.write(text)
-    else:
+        return 0
+    try:
         args.out.write_text(text, encoding="utf-8")
-        print(f"yuqing report: wrote {args.out}", file=sys.stderr)
+    except OSError as exc:  # checked when parsed, but the disk may have filled since
+        print(f"yuqing report: --out {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"yuqing report: wrote {args.out}", file=sys.stderr)
     return 0

@@ -11,9 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import SHANGHAI
+from monitor.sources.post import MAX_COUNT
+from monitor.sources.text import storable_text, truncate
 
 SOURCES = {"weibo": "weibo", "news": "feed", "wechat": "feed", "hotline": "hotline"}
 MAX_TEXT = 20_000
+MAX_INT = 2**31 - 1  # verified_type is an int column
+# Posts outside these years are mistakes; the bounds leave room for the poll cycle, the drain and the
+# look-back windows of grouping and clocks without leaving the range datetime and PostgreSQL can hold.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -37,67 +44,101 @@ class ArchivePost:
     urgency: str | None = None
 
 
+def _shown(value: object) -> str:
+    """A bad value as a message quotes it: repr, cut short (a hostile line may be megabytes)."""
+    return truncate(repr(value), 60)
+
+
 def parse_time(value: Any) -> datetime:
-    """ISO-8601 (naive means Asia/Shanghai) or Unix seconds → aware UTC."""
-    if isinstance(value, bool):
-        raise ValueError("published_at: expected ISO-8601 or Unix seconds")
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
+    """ISO 8601 (naive means Asia/Shanghai) or Unix seconds → aware UTC, from EARLIEST to before LATEST."""
     if isinstance(value, str) and value.strip():
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return (t if t.tzinfo else t.replace(tzinfo=SHANGHAI)).astimezone(UTC)
-    raise ValueError("published_at: expected ISO-8601 or Unix seconds")
+        try:
+            t = _iso_time(value.strip())
+        except OverflowError:
+            t = None
+        except ValueError as exc:
+            detail = str(exc)
+            reason = "" if detail.startswith("Invalid isoformat") else f" ({detail})"
+            raise ValueError(f"published_at: not an ISO 8601 time: {_shown(value)}{reason}") from None
+    elif isinstance(value, int | float) and not isinstance(value, bool) and value == value:  # not NaN
+        try:
+            t = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):  # OSError: the platform's time_t cannot hold it
+            t = None
+    else:
+        raise ValueError("published_at: expected ISO 8601 or Unix seconds")
+    if t is None or not EARLIEST <= t < LATEST:
+        raise ValueError(
+            f"published_at: out of range ({EARLIEST.year} to {LATEST.year - 1}): {_shown(value)}"
+        )
+    return t
 
 
-def _count(raw: dict[str, Any], name: str) -> int:
-    value = raw.get(name)
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{name}: expected a number")
-    return max(int(float(value)), 0)
+def _iso_time(text: str) -> datetime:
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (t if t.tzinfo else t.replace(tzinfo=SHANGHAI)).astimezone(UTC)
 
 
-def _optional_int(raw: dict[str, Any], name: str) -> int | None:
+def _number(raw: dict[str, Any], name: str, limit: int) -> int | None:
+    """A whole number from a number or numeric string, within ±limit so it fits its column."""
     value = raw.get(name)
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{name}: expected a number")
-    return int(float(value))
+    try:
+        number = value if isinstance(value, int) else float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number, got {_shown(value)}") from None
+    if number != number:  # NaN
+        raise ValueError(f"{name}: expected a number, got {_shown(value)}")
+    if not -limit <= number <= limit:
+        raise ValueError(f"{name}: out of range (at most {limit}): {_shown(value)}")
+    return int(number)
+
+
+def _count(raw: dict[str, Any], name: str) -> int:
+    return max(_number(raw, name, MAX_COUNT) or 0, 0)
 
 
 def _optional_str(raw: dict[str, Any], name: str) -> str | None:
     value = raw.get(name)
-    return None if value is None or value == "" else str(value)
+    text = None if value is None else storable_text(str(value))
+    return text or None
 
 
 def parse_line(line: str) -> ArchivePost:
-    """One JSON line → ArchivePost; ValueError says what is wrong."""
+    """One JSON line → ArchivePost; ValueError names the field that is wrong."""
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg}") from None
+    except ValueError:  # an integer literal longer than Python converts
+        raise ValueError("not JSON: a number has too many digits") from None
+    except RecursionError:
+        raise ValueError("not JSON: nested too deeply") from None
     if not isinstance(raw, dict):
         raise ValueError("expected a JSON object")
-    post_id, text = raw.get("id"), raw.get("text")
-    if post_id is None or str(post_id) == "":
+    # NUL and lone surrogates (JSON escapes allow both) would fail the whole batch insert.
+    post_id = "" if raw.get("id") is None else storable_text(str(raw["id"]))
+    text = raw.get("text")
+    if not post_id:
         raise ValueError("id: required")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not (text := storable_text(text)).strip():
         raise ValueError("text: required, non-empty")
     source = str(raw.get("source") or "weibo")
     if source not in SOURCES:
         raise ValueError(f"source: expected one of {', '.join(SOURCES)}")
     return ArchivePost(
-        id=str(post_id)[:200],
+        id=post_id[:200],
         text=text[:MAX_TEXT],
         published_at=parse_time(raw.get("published_at")),
         source=source,
-        title=str(raw.get("title") or "")[:500],
+        title=storable_text(str(raw.get("title") or ""))[:500],
         url=_optional_str(raw, "url"),
         author=_optional_str(raw, "author"),
-        followers=_optional_int(raw, "followers"),
-        verified_type=_optional_int(raw, "verified_type"),
+        followers=_number(raw, "followers", MAX_COUNT),
+        verified_type=_number(raw, "verified_type", MAX_INT),
         reposts=_count(raw, "reposts"),
         comments=_count(raw, "comments"),
         likes=_count(raw, "likes"),

@@ -77,3 +77,23 @@ async def test_settled_incidents_are_resolved_by_the_replay_keeping_their_outcom
     assert [c["outcome"] for c in blast["clocks"] if c["legal"]] == ["breached"]
     reason = await pool.fetchval("SELECT resolved_reason FROM incidents")
     assert reason.startswith("回放")
+
+
+async def test_posts_with_nul_and_lone_surrogates_replay_and_are_stored(
+    pool: asyncpg.Pool, responders: Responders
+) -> None:
+    archive = [
+        rec("a", 0, "滨江\x00停水"),
+        '{"id": "b", "text": "lone \\ud800 surrogate", "published_at": "2026-06-01T08:10:00Z"}',
+        rec("c", 20, "今天天气很好"),
+    ]
+    posts, problems = read_archive(archive)
+    assert problems == []
+    options = ReplayOptions(drain=timedelta(hours=1), batch=50)
+    await Replay(pool, responders, RuleAnalyzer(responders), options, FakeClock()).run(posts)
+    stored = await pool.fetch("SELECT external_id, text FROM posts ORDER BY external_id")
+    assert [(r["external_id"], r["text"]) for r in stored] == [
+        ("a", "滨江停水"),
+        ("b", "lone \ufffd surrogate"),
+        ("c", "今天天气很好"),
+    ]
