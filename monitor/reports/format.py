@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
+
+if TYPE_CHECKING:
+    from monitor.reports.incident_data import TimelineEntry
 
 CLOCK_NAMES = {
     "statement": "发布权威信息",
@@ -28,24 +32,6 @@ STATE_NAMES = {
     "responded": "已回应",
     "resolved": "已办结",
     "reviewed": "已复盘",
-}
-ACTION_NAMES = {
-    "opened": "开启事件",
-    "graded": "定级",
-    "regraded": "调整等级",
-    "ack": "签收",
-    "statement": "发布权威信息",
-    "press_conference": "召开新闻发布会",
-    "respond": "回应",
-    "response": "回应",
-    "resolve": "办结",
-    "resolved": "办结",
-    "reassign": "改派",
-    "note": "备注",
-    "escalate_now": "立即升级",
-    "clock_warning": "时限预警",
-    "clock_breach": "时限超时",
-    "breach_escalation": "超时升级",
 }
 ROLE_NAMES = {"lead": "牵头", "support": "协办", "coordinator": "协调", "informed": "知会"}
 
@@ -75,3 +61,11 @@ def ratio(value: float | None) -> str:
 
 def clock_name(kind: str, label: str = "") -> str:
     return label or CLOCK_NAMES.get(kind, kind)
+
+
+def entry_note(t: TimelineEntry, tz: ZoneInfo) -> str:
+    """A timeline line's note, with how often a repeated page went out and when last."""
+    if t.repeats <= 1 or t.last_at is None:
+        return t.note
+    again = f"共 {t.repeats} 次，最后 {local(t.last_at, tz)}"
+    return f"{t.note}；{again}" if t.note else again

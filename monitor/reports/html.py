@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from monitor.incidents.grades import GRADE_CSS
 from monitor.reports.format import (
-    ACTION_NAMES,
     OUTCOME_NAMES,
     ROLE_NAMES,
     STATE_NAMES,
     clock_name,
+    entry_note,
     grade_label,
     hours,
     local,
@@ -189,13 +189,13 @@ def render_incident_html(r: IncidentReport, tz: ZoneInfo) -> str:
         for c in r.clocks
     )
     timeline_rows = "".join(
-        f"<tr><td>{local(t.at, tz)}</td><td>{escape(ACTION_NAMES.get(t.kind, t.kind))}</td>"
-        f"<td>{escape(n.person(t.actor))}</td><td>{escape(_detail(t.detail))}</td></tr>"
+        f"<tr><td>{local(t.at, tz)}</td><td>{escape(t.label)}</td>"
+        f"<td>{escape(n.person(t.actor))}</td><td>{escape(entry_note(t, tz))}</td></tr>"
         for t in r.timeline
     )
     action_rows = "".join(
-        f"<li>{local(t.at, tz)} {escape(n.person(t.actor))}：{escape(ACTION_NAMES.get(t.kind, t.kind))}"
-        f"{'（' + escape(_detail(t.detail)) + '）' if t.detail else ''}</li>"
+        f"<li>{local(t.at, tz)} {escape(n.person(t.actor))}：{escape(t.label)}"
+        f"{'（' + escape(entry_note(t, tz)) + '）' if entry_note(t, tz) else ''}</li>"
         for t in r.actions
     )
     pol = r.polarity
@@ -235,9 +235,3 @@ def render_incident_html(r: IncidentReport, tz: ZoneInfo) -> str:
         "</section>",
     ]
     return _doc(title, "".join(out))
-
-
-def _detail(detail: dict[str, object]) -> str:
-    """Evidence worth printing (URLs, reasons, notes); other keys are bookkeeping."""
-    keys = ("url", "evidence_url", "reason", "text", "note", "place", "from", "to")
-    return "；".join(f"{detail[k]}" for k in keys if detail.get(k) not in (None, ""))

@@ -9,19 +9,55 @@ from typing import Any
 import asyncpg
 
 from monitor.reports.period_data import Names
+from monitor.web.timeline import KIND_LABELS, describe, entry_url, folded_timeline
 
-# Timeline kinds that are the system's own bookkeeping rather than something people did.
-SYSTEM_KINDS = frozenset(
-    {"opened", "graded", "post_joined", "clock_warning", "clock_breach", "breach_escalation"}
-)
+SYSTEM_ACTOR = "system"  # the engine's own steps (opened, clocks, pages) rather than something people did
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One line of the timeline as the console shows it: Chinese label, note, repeated pages folded."""
+
     at: datetime
     actor: str
     kind: str
-    detail: dict[str, Any]
+    label: str
+    note: str
+    repeats: int = 1
+    last_at: datetime | None = None
+
+
+def timeline_entries(
+    rows: list[tuple[datetime, str, str, dict[str, Any]]], names: Names
+) -> list[TimelineEntry]:
+    """(at, actor, kind, detail) rows → the console's lines: the same labels and notes, and pages that
+    repeat word for word counted on one line (a chain repeating while a clock is breached)."""
+    lines = [
+        {
+            "at": at.isoformat(),
+            "actor": actor,
+            "kind": kind,
+            # the console links the evidence; a printed report spells its address out
+            "note": "；".join(
+                x
+                for x in (describe(kind, detail, names.person_name, names.department), entry_url(detail))
+                if x
+            ),
+        }
+        for at, actor, kind, detail in rows
+    ]
+    return [
+        TimelineEntry(
+            at=datetime.fromisoformat(e["at"]),
+            actor=e["actor"],
+            kind=e["kind"],
+            label=KIND_LABELS.get(e["kind"], e["kind"]),
+            note=e["note"],
+            repeats=e["repeats"],
+            last_at=datetime.fromisoformat(e["last_at"]) if e["repeats"] > 1 else None,
+        )
+        for e in folded_timeline(lines)
+    ]
 
 
 @dataclass(frozen=True)
@@ -71,7 +107,9 @@ class IncidentReport:
 
     @property
     def actions(self) -> list[TimelineEntry]:
-        return [t for t in self.timeline if t.kind not in SYSTEM_KINDS]
+        """What people did (acknowledged, published, held, noted, reassigned); the engine's own steps are
+        in the timeline."""
+        return [t for t in self.timeline if t.actor != SYSTEM_ACTOR]
 
 
 _POSTS = """
@@ -105,14 +143,17 @@ async def read_incident_report(
                 incident_id,
             )
         ]
-        timeline = [
-            TimelineEntry(r["at"], r["actor"], r["kind"], r["detail"] or {})
-            for r in await conn.fetch(
-                "SELECT at, actor, kind, detail FROM timeline "
-                "WHERE incident_id = $1 AND kind <> 'post_joined' ORDER BY at, id",
-                incident_id,
-            )
-        ]
+        timeline = timeline_entries(
+            [
+                (r["at"], r["actor"], r["kind"], r["detail"] if isinstance(r["detail"], dict) else {})
+                for r in await conn.fetch(
+                    "SELECT at, actor, kind, detail FROM timeline "
+                    "WHERE incident_id = $1 AND kind <> 'post_joined' ORDER BY at, id",
+                    incident_id,
+                )
+            ],
+            names,
+        )
         heat = [
             HeatPoint(r["bucket_at"], float(r["heat"]), r["posts"], float(r["negative_share"]))
             for r in await conn.fetch(

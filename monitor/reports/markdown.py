@@ -6,11 +6,11 @@ import re
 from zoneinfo import ZoneInfo
 
 from monitor.reports.format import (
-    ACTION_NAMES,
     OUTCOME_NAMES,
     ROLE_NAMES,
     STATE_NAMES,
     clock_name,
+    entry_note,
     grade_label,
     hours,
     local,
@@ -96,7 +96,9 @@ def render_incident_md(r: IncidentReport, tz: ZoneInfo) -> str:
     ] or ["无法定时限。"]
     lines += ["", "### 处置情况", ""]
     lines += [
-        f"- {local(t.at, tz)} {md(n.person(t.actor))}：{ACTION_NAMES.get(t.kind, t.kind)}" for t in r.actions
+        f"- {local(t.at, tz)} {md(n.person(t.actor))}：{t.label}"
+        + (f"（{md(entry_note(t, tz))}）" if entry_note(t, tz) else "")
+        for t in r.actions
     ] or ["尚无处置记录。"]
     lines += ["", f"生成时间：{local(r.generated_at, tz, '%Y-%m-%d %H:%M')}（北京时间）"]
     return "\n".join(lines) + "\n"

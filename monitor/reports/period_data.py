@@ -23,9 +23,13 @@ class Names:
     people: Mapping[str, str] = field(default_factory=dict)
 
     def person(self, actor: str) -> str:
-        """`邵刚（yingji.head）` for a configured person; 'system' and unknown actors as they are."""
+        """`邵刚（yingji.head）` for a configured person, 系统 for the engine; unknown actors as they are."""
         name = self.people.get(actor)
-        return f"{name}（{actor}）" if name else actor
+        return f"{name}（{actor}）" if name else "系统" if actor == "system" else actor
+
+    def person_name(self, person_id: str) -> str:
+        """`邵刚` (the name alone, as a timeline note names who was paged); unknown ids as they are."""
+        return self.people.get(person_id, person_id)
 
     def department(self, dept_id: str) -> str:
         return self.departments.get(dept_id, dept_id)
