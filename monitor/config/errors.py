@@ -58,6 +58,10 @@ def problems_from_validation(
             msg = "unknown key"
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif e["type"] in ("tuple_type", "list_type"):
+            msg = "expected a list (`- item` lines or [a, b])"
+        elif e["type"] in ("dict_type", "model_type"):
+            msg = "expected a mapping (`key: value` lines)"
         elif e["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
         elif e["type"] in ("union_tag_invalid", "union_tag_not_found"):

@@ -63,7 +63,12 @@ class Responders:
 def _validate(model: type[BaseModel], data: Any, file: str, problems: list[ConfigProblem]) -> Any:
     if not isinstance(data, dict):
         if not any(p.file == file for p in problems):
-            problems.append(ConfigProblem(file, "", "expected a mapping at the top level"))
+            empty = data is None
+            problems.append(
+                ConfigProblem(
+                    file, "", "the file is empty" if empty else "expected a mapping at the top level"
+                )
+            )
         return None
     try:
         return model.model_validate(data)

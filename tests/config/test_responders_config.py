@@ -151,3 +151,12 @@ def test_a_value_outside_the_choices_is_quoted_back(tmp_path: Path) -> None:
     _edit(root / "shuiwu.yaml", "then: repeat}", "then: repaet}")
     (problem,) = [p for p in _problems(root) if p.path == "escalation.default[2].then"]
     assert problem.message == "Input should be 'escalate' or 'repeat' (got 'repaet')"
+
+
+def test_shape_mistakes_say_what_shape_is_expected(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "empty.yaml").write_text("", encoding="utf-8")
+    _edit(root / "shuiwu.yaml", "regions: [yunjiang]", "regions: yunjiang")
+    found = {(p.file, p.path): p.message for p in _problems(root)}
+    assert found[(str(root / "empty.yaml"), "")] == "the file is empty"
+    assert found[(str(root / "shuiwu.yaml"), "regions")] == "expected a list (`- item` lines or [a, b])"
