@@ -36,6 +36,7 @@ from monitor.text.topics import (
     TopicModel,
     choose_department,
     decide_topic,
+    has_words,
     topic_document,
 )
 
@@ -202,7 +203,9 @@ class TextAnalyzer:
         decisions: list[TopicDecision] = []
 
         def choose(i: int, probs: dict[str, float]) -> str:
-            decisions.append(decide_topic(probs, matches[i][0]))
+            # a text of punctuation or emoji alone gives the model nothing: its scores would be the classes'
+            # priors, so it names no domain (keywords still can) rather than the most common one
+            decisions.append(decide_topic(probs if has_words(cleans[i]) else {}, matches[i][0]))
             return decisions[-1].topic
 
         _, _, topic_terms = topic_model.predict_explained(topic_docs, choose, EXPLAIN_TERMS)

@@ -188,6 +188,11 @@ class TopicDecision:
     keywords: dict[str, list[str]]
 
 
+def has_words(text: str) -> bool:
+    """Whether the text has any letter, digit or CJK character (not only punctuation, emoji or spaces)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def decide_topic(model_probs: dict[str, float], keyword_hits: dict[str, list[str]]) -> TopicDecision:
     """Model probability plus a weight per distinct responder keyword; keywords alone can name topics the
     model does not know (安全生产/应急, 公安/治安, 水务, …)."""

@@ -85,3 +85,15 @@ async def test_async(analyzer: TextAnalyzer) -> None:
 
 def test_empty_batch(analyzer: TextAnalyzer) -> None:
     assert analyzer.analyze_many([]) == []
+
+
+@pytest.mark.parametrize("text", ["！！！？？？", "😡😡😡 …", "？？ !!"])
+def test_a_text_without_words_names_no_domain(analyzer: TextAnalyzer, text: str) -> None:
+    # the model's scores for it would be the classes' priors; routing then falls to the duty desk
+    (result,) = analyzer.analyze_many([text])
+    assert (result.topic, result.topic_score, result.department) == ("其他", 0.0, None)
+
+
+def test_a_word_among_the_punctuation_still_counts(analyzer: TextAnalyzer) -> None:
+    (result,) = analyzer.analyze_many(["！！！化工厂爆炸？？？"])
+    assert result.topic != "其他" and result.topic_score > 0
