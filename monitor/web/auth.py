@@ -40,9 +40,14 @@ class TokenInfo:
     last_used_at: datetime | None
 
 
+# Headers and cookies arrive with undecodable bytes as lone surrogates: a credential that holds them is
+# simply wrong, so encoding it must never fail.
+_ANY_TEXT = "surrogatepass"
+
+
 def hash_secret(value: str) -> str:
     """SHA-256 of a high-entropy random secret: enough, since such secrets cannot be guessed offline."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return hashlib.sha256(value.encode("utf-8", _ANY_TEXT)).hexdigest()
 
 
 def new_token() -> str:
@@ -51,7 +56,7 @@ def new_token() -> str:
 
 def same_secret(a: str, b: str) -> bool:
     """Constant-time comparison for CSRF tokens."""
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+    return hmac.compare_digest(a.encode("utf-8", _ANY_TEXT), b.encode("utf-8", _ANY_TEXT))
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from monitor.incidents.grades import GRADE_NUMBERS
+from monitor.sources.text import storable_text
 from monitor.web.access import CLOSED_STATES
 from monitor.web.errors import ApiError
 from monitor.web.html import safe_url
@@ -26,8 +27,15 @@ MAX_LIMIT = 200
 MAX_TEXT = 5000
 MAX_SHORT = 500
 MAX_URL = 2000
+WRONG_CHARSET = "JSON 请求体必须是 UTF-8 编码：Content-Type 的 charset 只能省略或为 utf-8"
 # A press conference may be recorded a little ahead of the server clock (phones drift), not more.
 FUTURE_SLACK = timedelta(minutes=10)
+# Every time a client sends must fall in this range once converted to UTC: anything else is a typo or a
+# probe, and beyond it Python's datetime and asyncpg overflow (year 0, year 10000).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+# A report day stands for its ISO week and for midnights in any time zone: keep a week and a day clear.
+_DAY_MARGIN = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,11 @@ class IncidentFilter:
     opened_to: datetime | None = None
     limit: int = 50
     offset: int = 0
+
+
+def json_charset_ok(charset: str | None) -> bool:
+    """JSON is UTF-8 (RFC 8259): a body may declare no charset or UTF-8, never another one."""
+    return charset is None or charset.strip().lower() in ("utf-8", "utf8")
 
 
 def _bad(message: str, param: str) -> ApiError:
@@ -69,7 +82,30 @@ def parse_time(value: str, param: str) -> datetime:
         raise _bad(f"{param} 应为带时区的 ISO 8601 时间，如 2026-06-01T08:00:00+08:00", param) from None
     if when.tzinfo is None:
         raise _bad(f"{param} 必须带时区", param)
+    if not in_range(when):
+        raise _bad(f"{param} 超出允许范围（{EARLIEST.year}–{LATEST.year} 年）", param)
     return when
+
+
+def in_range(when: datetime) -> bool:
+    """An aware time that converts to UTC between EARLIEST and LATEST (no overflow on the way)."""
+    try:
+        return EARLIEST <= when.astimezone(UTC) <= LATEST
+    except (OverflowError, ValueError):
+        return False
+
+
+def parse_day(value: str, param: str) -> date:
+    """A calendar day YYYY-MM-DD whose whole week, in any time zone, is within range."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise _bad(f"{param} 应为 YYYY-MM-DD", param) from None
+    midnight = datetime.combine(day, time(0), tzinfo=UTC)
+    if not (EARLIEST + _DAY_MARGIN <= midnight <= LATEST - _DAY_MARGIN):
+        first, last = (EARLIEST + _DAY_MARGIN).date(), (LATEST - _DAY_MARGIN).date()
+        raise _bad(f"{param} 超出允许范围（{first}–{last}）", param)
+    return day
 
 
 def _int(value: str, param: str, low: int, high: int) -> int:
@@ -164,7 +200,8 @@ def _text(name: str, raw: object) -> str:
         raise ApiError("invalid_input", f"{name} 过长（最多 {limit} 个字符）", field=name)
     if "\x00" in value:
         raise ApiError("invalid_input", f"{name} 含有非法字符", field=name)
-    return value
+    # JSON's \ud800 escapes decode to lone surrogates, which neither UTF-8 nor PostgreSQL can hold.
+    return storable_text(value)
 
 
 def parse_action(action: str, body: object, *, departments: Set[str], now: datetime) -> dict[str, Any]:
@@ -203,3 +240,33 @@ def parse_action(action: str, body: object, *, departments: Set[str], now: datet
     if action == "reassign" and evidence["department"] not in departments:
         raise ApiError("invalid_input", f"未知部门 {evidence['department']}", field="department")
     return evidence
+
+
+# Evidence times that say when something answering the event happened: not before the event began. The
+# event can begin before the first post this service saw (an official release the posts then quote), so
+# the bar is that far back; a time days before it is a typo.
+_ANSWER_TIMES = ("held_at",)
+ANSWER_LEAD = timedelta(days=2)
+
+
+def earliest_allowed(
+    incident_first_seen: datetime, event_first_seen: datetime | None, first_post: datetime | None
+) -> datetime:
+    """The first sign of the event an incident is about: its first post, or first sighting, if earlier."""
+    return min(t for t in (incident_first_seen, event_first_seen, first_post) if t is not None)
+
+
+def check_answer_times(evidence: Mapping[str, Any], earliest: datetime) -> None:
+    """422 naming the field when a press conference (or other answer) claims to precede its event."""
+    for name in _ANSWER_TIMES:
+        if name not in evidence:
+            continue
+        when = datetime.fromisoformat(evidence[name])
+        if when < earliest - ANSWER_LEAD:
+            shown = earliest.astimezone(when.tzinfo).isoformat(timespec="seconds")
+            raise ApiError("invalid_input", f"{name} 不能早于事件首次出现的时间 {shown} 两天以上", field=name)
+
+
+def answers_in_time(evidence: Mapping[str, Any]) -> bool:
+    """Whether the evidence carries a time that `check_answer_times` must compare with the event."""
+    return any(name in evidence for name in _ANSWER_TIMES)

@@ -19,10 +19,11 @@ from monitor.config.sources import HotlineSource, Source
 from monitor.secrets import SecretError, read_secret
 from monitor.sources.alerts import apply_alerts
 from monitor.sources.health import AlertChanges, alert_keys
-from monitor.sources.orders import HotlineOrder, OrderInvalid, order_from_record
+from monitor.sources.orders import HotlineOrder, OrderInvalid, canonical, order_from_record
 from monitor.sources.pii import pii_salt
 from monitor.sources.registry import ensure_source
 from monitor.sources.store import StoredOrder, store_orders
+from monitor.web.inputs import WRONG_CHARSET, json_charset_ok
 from monitor.web.keys import SERVICES
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ MAX_BODY = 1024 * 1024
 MAX_BATCH = 500
 BODY_READ_TIMEOUT_S = 15.0
 FRESHNESS = timedelta(minutes=5)
+# Unix seconds have 10 digits until the year 2286; anything much longer is not a timestamp (and would
+# overflow int() or float() on the way to a skew).
+MAX_STAMP_DIGITS = 20
 _MARK_RECEIVED = """
 UPDATE sources SET state = 'ok', consecutive_failures = 0, last_error_kind = NULL, last_error = NULL,
     last_success_at = $2, last_attempt_at = $2,
@@ -83,20 +87,21 @@ def check_auth(
         return Refusal(503, "intake_not_configured", "推送接口未配置令牌或签名密钥", None)
     authorization = headers.get("Authorization", "")
     if token and authorization[:7].lower() == "bearer ":
-        if hmac.compare_digest(authorization[7:].strip().encode(), token.encode()):
+        # undecodable header bytes arrive as lone surrogates: such a token is wrong, not an error
+        if hmac.compare_digest(authorization[7:].strip().encode("utf-8", "surrogatepass"), token.encode()):
             return None
         return Refusal(401, "unauthenticated", "令牌无效", None)
     signature = headers.get(SIGNATURE_HEADER, "").strip().removeprefix("sha256=")
     if hmac_secret and signature:
         stamp = headers.get(TIMESTAMP_HEADER, "").strip()
-        if not (stamp.isascii() and stamp.isdigit()):
+        if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > MAX_STAMP_DIGITS:
             return Refusal(401, "unauthenticated", "签名请求缺少有效的时间戳", {"header": TIMESTAMP_HEADER})
         skew = abs(now.timestamp() - int(stamp))
         if skew > window.total_seconds():
             detail = {"skew_seconds": int(skew), "window_seconds": int(window.total_seconds())}
             return Refusal(401, "stale_signature", "签名已过期（时间戳超出允许窗口）", detail)
         expected = hmac.new(hmac_secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        if hmac.compare_digest(signature.lower().encode(), expected.encode()):
+        if hmac.compare_digest(signature.lower().encode("utf-8", "surrogatepass"), expected.encode()):
             return None
         return Refusal(401, "unauthenticated", "签名无效", None)
     return Refusal(401, "unauthenticated", "缺少推送令牌或签名", None)
@@ -137,6 +142,10 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes | Refu
 def records_of(document: Any) -> tuple[list[Any], bool] | Refusal:
     """One order object, or `{"orders": [...]}` for a batch (the bool says which)."""
     if isinstance(document, dict) and "orders" in document:
+        stray, _ = canonical({k: v for k, v in document.items() if k != "orders"})
+        if stray:  # an order's fields beside the batch: which did the platform mean?
+            detail = [{"field": name, "message": "order fields go inside orders[]"} for name in stray]
+            return Refusal(422, "invalid_order", "请求体同时含有 orders 与工单字段，无法判断", detail)
         orders = document["orders"]
         if not isinstance(orders, list) or not orders:
             detail = [{"field": "orders", "message": "expected a non-empty list"}]
@@ -161,13 +170,29 @@ def validate(
         if not isinstance(record, dict):
             problems.append({"index": index, "field": "", "message": "expected an object"})
             continue
+        found = order_no_problems(record)
         try:
-            orders.append(order_from_record(record, now=now, region_codes=region_codes, salt=salt))
+            order = order_from_record(record, now=now, region_codes=region_codes, salt=salt)
         except OrderInvalid as exc:
-            problems.extend({"index": index, "field": f, "message": m} for f, m in exc.problems)
+            found.extend(exc.problems)
+        except SecretError:
+            if not found:  # a record refused anyway needs no salt
+                raise
+        else:
+            if not found:
+                orders.append(order)
+        problems.extend({"index": index, "field": f, "message": m} for f, m in found)
     if problems:
         return Refusal(422, "invalid_order", "工单字段无效", problems)
     return orders
+
+
+def order_no_problems(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The order number is the idempotency key: a string or an integer, never a float (1.0 vs 1, inf, nan)."""
+    value = canonical(record)[0].get("order_no")
+    if isinstance(value, float):
+        return [("order_no", "expected a string or an integer, got a floating-point number")]
+    return []
 
 
 async def intake_hotline(request: web.Request) -> web.Response:
@@ -186,13 +211,20 @@ async def intake_hotline(request: web.Request) -> web.Response:
     try:
         token = read_secret(spec.token_env, env) if spec.token_env else None
         secret = read_secret(spec.hmac_secret_env, env) if spec.hmac_secret_env else None
-        salt = pii_salt(env)
     except SecretError as exc:
         log.error("12345 intake misconfigured: %s", exc)
         return Refusal(503, "intake_not_configured", "推送接口配置有误", str(exc)).response()
     refused = check_auth(request.headers, body, token=token, hmac_secret=secret, now=now)
     if refused is not None:
         return refused.response()
+    try:  # only now: the salt's state is not for unauthenticated callers to learn
+        salt = pii_salt(env)
+    except SecretError as exc:
+        log.error("12345 intake misconfigured: %s", exc)
+        return Refusal(503, "intake_not_configured", "推送接口配置有误", str(exc)).response()
+    if not json_charset_ok(request.charset):
+        declared = {"charset": (request.charset or "")[:64]}
+        return Refusal(415, "unsupported_media_type", WRONG_CHARSET, declared).response()
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

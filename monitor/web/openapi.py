@@ -13,7 +13,7 @@ _ERRORS = {
     "403": error("无权操作：not_your_department / read_only / csrf_failed"),
     "404": error("事件不存在（not_found）"),
     "409": error("当前状态不允许此操作（wrong_state）或 Idempotency-Key 冲突"),
-    "415": error("请求体不是 JSON"),
+    "415": error("请求体不是 JSON，或声明了 UTF-8 以外的字符集"),
     "422": error("输入无效（invalid_input）或缺少佐证（missing_evidence）"),
 }
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -177,6 +177,7 @@ def _intake_path(operation: str, summary: str) -> dict[str, Any]:
                 "401": _intake_error("令牌或签名无效、签名过期"),
                 "404": _intake_error("没有启用推送的 12345 信源"),
                 "413": _intake_error("请求体过大或一次推送过多工单"),
+                "415": _intake_error("请求体声明了 UTF-8 以外的字符集（JSON 必须是 UTF-8）"),
                 "422": _intake_error("工单字段无效（invalid_order），逐条列出问题"),
                 "503": _intake_error(
                     "推送接口配置有误（令牌、签名密钥或来电人信息加密盐缺失），"
@@ -187,8 +188,8 @@ def _intake_path(operation: str, summary: str) -> dict[str, Any]:
     }
 
 
-def openapi_document(public_url: str) -> dict[str, Any]:
-    """The whole document; the server URL is where this deployment is reachable."""
+def openapi_document() -> dict[str, Any]:
+    """The whole document; its server URL is relative, right behind any host, port or proxy."""
     paths: dict[str, Any] = {
         "/api/v1/incidents": _get(
             "list_incidents", "事件列表（按最近到期的时限排序）", "IncidentPage", _LIST_PARAMS, ("400", "401")
@@ -234,7 +235,7 @@ def openapi_document(public_url: str) -> dict[str, Any]:
             "version": "1.0.0",
             "description": "政务舆情监测与法定时限响应：事件、处置操作、信源与部门。所有接口都需要认证。",
         },
-        "servers": [{"url": public_url.rstrip("/")}],
+        "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "paths": paths,
         "components": {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiohttp import web
 
 from monitor.reports.build import Format, incident_report, period_report, today
@@ -12,6 +10,7 @@ from monitor.reports.period import PeriodKind
 from monitor.web.access import Principal, visibility
 from monitor.web.api.common import incident_id as path_incident_id
 from monitor.web.errors import ApiError
+from monitor.web.inputs import parse_day
 from monitor.web.keys import SERVICES
 from monitor.web.pages.common import signed_in
 from monitor.web.service import visible_incident
@@ -55,9 +54,9 @@ async def _period(request: web.Request, kind: PeriodKind) -> web.Response:
     now = services.clock.now()
     raw = request.query.get("date")
     try:
-        day = date.fromisoformat(raw) if raw else today(now, services.responders)
-    except ValueError:
-        raise ApiError("invalid_input", "date 应为 YYYY-MM-DD") from None
+        day = parse_day(raw, "date") if raw else today(now, services.responders)
+    except ApiError as err:  # this page has always answered a bad `date` with 422
+        raise ApiError("invalid_input", err.message, field="date") from None
     fmt = _format(request)
     text = await period_report(services.pool, kind, day, now, services.responders, fmt)
     name = f"yuqing-{'daily' if kind == 'day' else 'weekly'}-{day.isoformat()}"

@@ -14,7 +14,8 @@ from monitor.engine import lifecycle
 from monitor.links import LinkClaims, LinkError, consume_link
 from monitor.web.access import Principal, can_view, permitted
 from monitor.web.errors import ApiError
-from monitor.web.queries.incidents import IncidentRow, get_incident
+from monitor.web.inputs import answers_in_time, check_answer_times, earliest_allowed
+from monitor.web.queries.incidents import IncidentRow, event_sightings, get_incident
 
 if TYPE_CHECKING:
     from monitor.app import Services
@@ -92,6 +93,8 @@ async def perform_action(
             if replayed is not None:
                 return replayed
         row = await permitted_incident(conn, principal, incident_id, action)
+        if answers_in_time(evidence):
+            check_answer_times(evidence, earliest_allowed(*await event_sightings(conn, incident_id)))
         if link is not None:
             await use_link(conn, link, now)
         try:

@@ -13,7 +13,7 @@ VALID = {
     "ack": {},
     "statement": {"url": "https://www.yunjiang.gov.cn/xxgk/1.html", "text": "情况通报"},
     "press-conference": {
-        "held_at": "2026-06-01T07:00:00+08:00",
+        "held_at": "2026-06-01T08:30:00+08:00",  # after the incident was first seen (08:00), before now
         "place": "市政府新闻发布厅",
         "url": "https://x.cn/p",
     },

@@ -90,7 +90,7 @@ def routed_operations(app):
 
 async def test_openapi_document_matches_the_routes(services):
     app = build_web(services)
-    doc = openapi_document("http://127.0.0.1")
+    doc = openapi_document()
     assert documented_operations(doc) == routed_operations(app)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor.web.errors import ApiError
+from monitor.web.inputs import WRONG_CHARSET, json_charset_ok
 
 MAX_BIGINT = 2**63 - 1
 BODY_READ_TIMEOUT_S = 15.0
@@ -36,6 +37,8 @@ async def json_body(request: web.Request) -> Any:
         "+json"
     ):
         raise ApiError("unsupported_media_type", "请求体必须是 JSON（Content-Type: application/json）")
+    if not json_charset_ok(request.charset):
+        raise ApiError("unsupported_media_type", WRONG_CHARSET)
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -151,7 +151,7 @@ async def sources_handler(request: web.Request) -> web.Response:
 
 
 async def openapi_handler(request: web.Request) -> web.Response:
-    return ok(openapi_document(request.app[SERVICES].settings.public_url))
+    return ok(openapi_document())
 
 
 def add_routes(app: web.Application) -> None:

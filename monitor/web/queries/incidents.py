@@ -171,3 +171,18 @@ async def timeline(conn: asyncpg.Connection, incident_id: int, limit: int = 500)
         limit,
     )
     return [dict(r) for r in rows]
+
+
+async def event_sightings(
+    conn: asyncpg.Connection, incident_id: int
+) -> tuple[datetime, datetime | None, datetime | None]:
+    """When the incident was first seen, when its event was, and when the event's first post was published."""
+    row = await conn.fetchrow(
+        """SELECT i.first_seen_at, e.first_seen_at AS event_first_seen_at,
+                  (SELECT min(p.published_at) FROM event_posts ep JOIN posts p ON p.id = ep.post_id
+                    WHERE ep.event_id = i.event_id) AS first_post_at
+             FROM incidents i LEFT JOIN events e ON e.id = i.event_id
+            WHERE i.id = $1""",
+        incident_id,
+    )
+    return row["first_seen_at"], row["event_first_seen_at"], row["first_post_at"]
