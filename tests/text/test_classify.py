@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from monitor.text.analyzer import Analysis, TextAnalyzer, TextInput
+from monitor.text.jsonlines import RawLine, process_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +28,18 @@ def classify(data: bytes, *args: str) -> tuple[list[dict[str, object]], subproce
         check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    return [json.loads(line) for line in proc.stdout.decode().splitlines()], proc
+    return [strict_json(line) for line in proc.stdout.decode("utf-8").splitlines()], proc
+
+
+def _no_constant(name: str) -> object:
+    raise AssertionError(f"output is not strict JSON: {name}")
+
+
+def strict_json(line: str) -> dict[str, object]:
+    """One output line, parsed as RFC 8259 JSON: NaN and Infinity fail the test."""
+    record = json.loads(line, parse_constant=_no_constant)
+    assert isinstance(record, dict)
+    return record
 
 
 GOOD = [
@@ -120,3 +137,110 @@ def test_bad_responders_directory_fails_clearly(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert b"responders directory not found" in proc.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_lone_surrogate_in_text_spoils_no_line(responders_dir: Path, workers: str) -> None:
+    lines = [
+        b'{"id": 1, "text": "\\u4eca\\u5929\\u5929\\u6c14\\u771f\\u597d"}',
+        b'{"id": 2, "text": "bad \\ud800 \\udfff", "author_name": "\\udc00"}',
+        b'{"id": 3, "text": "\\u5c0f\\u533a\\u505c\\u6c34"}',
+    ]
+    out, _ = classify(b"\n".join(lines) + b"\n", "--responders", str(responders_dir), "--workers", workers)
+    assert [r["id"] for r in out] == [1, 2, 3]
+    assert all("error" not in r for r in out), out
+    alone, _ = classify(
+        b'{"id": 2, "text": "bad \\ufffd \\ufffd", "author_name": "\\ufffd"}',
+        "--responders",
+        str(responders_dir),
+    )
+    assert out[1] == alone[0]  # analysed as if each lone surrogate were U+FFFD, as stored posts are
+
+
+def test_a_lone_surrogate_in_an_id_is_written_as_utf8(responders_dir: Path) -> None:
+    lines = [b'{"id": "\\ud800x", "text": "ok"}', b'{"id": "\\udfff", "text": 5}', b'{"id": 3, "text": "ok"}']
+    out, proc = classify(b"\n".join(lines), "--responders", str(responders_dir))
+    assert proc.stdout.decode("utf-8").count("\ufffd") == 2
+    assert [r["id"] for r in out] == ["\ufffdx", "\ufffd", 3]
+    assert "error" not in out[0] and "error" in out[1] and "error" not in out[2]
+
+
+class _Poisoned(TextAnalyzer):
+    """An analyzer whose batches fail whenever they hold a text containing `poison`."""
+
+    def __init__(self, poison: str) -> None:
+        super().__init__()
+        self.poison = poison
+        self.batches: list[int] = []
+
+    def analyze_many(self, items: Sequence[TextInput | str]) -> list[Analysis]:
+        self.batches.append(len(items))
+        if any(self.poison in (i if isinstance(i, str) else i.text) for i in items):
+            raise ValueError("poisoned")
+        return super().analyze_many(items)
+
+
+def _raw(texts: list[str]) -> list[RawLine]:
+    return [RawLine(n, json.dumps({"id": n, "text": t}).encode()) for n, t in enumerate(texts, start=1)]
+
+
+def test_a_failing_batch_is_retried_line_by_line() -> None:
+    analyzer = _Poisoned("毒")
+    lines = _raw(["今天天气真好", "有毒的一行", "小区停水三天", "路灯坏了"])
+    out = [strict_json(line) for line in process_lines(analyzer, lines, 1000)]
+    assert [r["id"] for r in out] == [1, 2, 3, 4]
+    assert out[1] == {"id": 2, "line": 2, "error": "analysis failed: ValueError: poisoned"}
+    assert all("error" not in r for k, r in enumerate(out) if k != 1)
+    assert analyzer.batches == [4, 1, 1, 1, 1]
+    good = process_lines(analyzer, [lines[0], lines[2]], 1000)
+    assert [strict_json(line) for line in good] == [out[0], out[2]]
+
+
+class _NotANumber(TextAnalyzer):
+    """An analyzer that reports NaN for texts containing `trigger` (a model gone wrong)."""
+
+    def __init__(self, trigger: str) -> None:
+        super().__init__()
+        self.trigger = trigger
+
+    def analyze_many(self, items: Sequence[TextInput | str]) -> list[Analysis]:
+        texts = [i if isinstance(i, str) else i.text for i in items]
+        analyses = super().analyze_many(items)
+        pairs = zip(texts, analyses, strict=True)
+        return [replace(a, negative=math.nan) if self.trigger in t else a for t, a in pairs]
+
+
+def test_a_non_finite_result_is_an_error_not_invalid_json() -> None:
+    out = [strict_json(line) for line in process_lines(_NotANumber("坏"), _raw(["好的", "坏的"]), 1000)]
+    assert "error" not in out[0]
+    assert out[1] == {"id": None, "line": 2, "error": "result cannot be written as JSON: ValueError"}
+
+
+_BIG = b"1" + b"0" * 5_000
+_DEEP = b"[" * 5_000 + b"]" * 5_000
+HOSTILE_JSON = [
+    ("huge-field", b'{"id": 1, "text": "x", "n": ' + _BIG + b"}", "number too long: 5001 digits"),
+    ("huge-id", b'{"id": ' + _BIG + b', "text": "x"}', "number too long: 5001 digits"),
+    ("deep-line", b"[" * 100_000, "nested too deeply"),
+    ("deep-field", b'{"id": 1, "text": "x", "d": ' + _DEEP + b"}", "nested too deeply"),
+    ("nan-id", b'{"id": NaN, "text": "x"}', "NaN is not a JSON value"),
+    ("minus-infinity-id", b'{"id": -Infinity, "text": "x"}', "-Infinity is not a JSON value"),
+    ("infinity-field", b'{"id": 1, "text": "x", "score": Infinity}', "Infinity is not a JSON value"),
+    ("overflow-id", b'{"id": 1e400, "text": "x"}', "number out of range: 1e400"),
+]
+
+
+@pytest.mark.parametrize(("line", "error"), [pytest.param(*case[1:], id=case[0]) for case in HOSTILE_JSON])
+def test_hostile_json_is_an_error_for_its_line_only(responders_dir: Path, line: bytes, error: str) -> None:
+    lines = [
+        b'{"id": 0, "text": "ok"}',
+        line,
+        b'{"id": 2, "text": "ok", "x": 1.5e300, "n": ' + b"9" * 4_000 + b"}",
+    ]
+    out, proc = classify(
+        b"\n".join(lines) + b"\n", "--responders", str(responders_dir), "--workers", "2", "--batch-size", "2"
+    )
+    assert proc.stderr == b""
+    assert [r["id"] for r in out] == [0, None, 2]
+    assert out[1] == {"id": None, "line": 2, "error": f"not valid JSON: {error}"}
+    assert "error" not in out[0] and "error" not in out[2]
