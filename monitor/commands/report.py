@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from monitor.commands._output import output_file
 from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.db.embedded import EmbeddedPostgresError
-from monitor.db.provision import database
+from monitor.db.provision import database, missing_database
 from monitor.reports.build import Format, incident_report, period_report, today
 from monitor.settings import Settings
 
@@ -61,19 +60,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--responders", type=Path, default=Path("responders"))
 
 
-def missing_database(settings: Settings) -> str | None:
-    """Why there is no database to report from (None if there is one): a report never creates one."""
-    if settings.database_url is not None:
-        return None
-    if (settings.data_dir / "pgdata" / "PG_VERSION").is_file():  # where monitor.db.provision keeps it
-        return None
-    return (
-        f"no database: DATABASE_URL is not set and there is no embedded database in "
-        f"{settings.data_dir.resolve()} (YUQING_DATA_DIR, default ./.yuqing); run the report where "
-        "`yuqing run` keeps its data, or point DATABASE_URL or YUQING_DATA_DIR at the service's database"
-    )
-
-
 async def produce(args: argparse.Namespace, settings: Settings, clock: Clock) -> str | None:
     """The report text (None for an unknown incident), with `now` from `clock`."""
     responders = load_responders(args.responders)
@@ -91,13 +77,11 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env(responders_path=args.responders)
     except ConfigError as err:
         return print_problems("yuqing report", err, sys.stderr)
-    if (problem := missing_database(settings)) is not None:
+    if (problem := missing_database(settings.database_url, settings.data_dir)) is not None:
         print(f"yuqing report: {problem}", file=sys.stderr)
         return 1
     try:
-        # The embedded server announces itself on standard output, where the report goes.
-        with contextlib.redirect_stdout(sys.stderr):
-            text = asyncio.run(produce(args, settings, SystemClock()))
+        text = asyncio.run(produce(args, settings, SystemClock()))
     except ConfigError as err:
         return print_problems("yuqing report", err, sys.stderr)
     except EmbeddedPostgresError as err:

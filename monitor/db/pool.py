@@ -16,6 +16,11 @@ class DatabaseUnavailable(ConnectionError):
     """PostgreSQL cannot be reached right now (down, restarting, unreachable): retry later."""
 
 
+class DatabaseRefused(DatabaseUnavailable):
+    """PostgreSQL cannot be used as configured (wrong user or password, no such database, not a PostgreSQL
+    URL): retrying will not help. A DatabaseUnavailable so that every command reports it the same way."""
+
+
 # Raised while PostgreSQL is away: it refuses or drops connections, or is shutting down or starting up.
 # Errors in a query itself (syntax, constraints, permissions) are not among them.
 _LOST = (
@@ -32,7 +37,7 @@ def is_unavailable(exc: BaseException) -> bool:
     """True when `exc` (or what caused it) means the database is away rather than the work being wrong."""
     seen: BaseException | None = exc
     for _ in range(5):
-        if seen is None:
+        if seen is None or isinstance(seen, DatabaseRefused):
             return False
         if isinstance(seen, _LOST):
             return True

@@ -45,17 +45,3 @@ def test_without_a_database_the_report_says_where_it_looked_and_creates_none(
     assert err.count("\n") == 1 and err.startswith("yuqing report: no database: DATABASE_URL is not set")
     assert str(tmp_path / ".yuqing") in err and "YUQING_DATA_DIR" in err
     assert list(tmp_path.iterdir()) == []  # no .yuqing/, no embedded server
-
-
-def test_only_the_report_goes_to_standard_output(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def produce(*_: object) -> str:
-        print("embedded PostgreSQL: data in .yuqing/pgdata")  # as monitor.db.provision announces it
-        return "## 舆情日报\n"
-
-    monkeypatch.setattr("monitor.commands.report.produce", produce)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://unused")
-    assert main(["report", "--period", "day", "--format", "md", "--responders", RESPONDERS]) == 0
-    out, err = capsys.readouterr()
-    assert out == "## 舆情日报\n" and "embedded PostgreSQL" in err
