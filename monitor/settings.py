@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from monitor.config.errors import ConfigError, ConfigProblem
 
 Role = Literal["all", "worker", "web"]
 MAX_ANALYSIS_PROCESSES = 64
+PUBLIC_URL_ENV = "YUQING_PUBLIC_URL"
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -47,6 +50,60 @@ def parse_db_wait(value: str | None) -> float:
     return seconds
 
 
+def parse_public_url(value: str) -> str:
+    """YUQING_PUBLIC_URL: the http(s) address people open the console at (a path is kept, `/` trimmed)."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            f"{PUBLIC_URL_ENV}: expected the http(s) address people reach the console at, "
+            f"like https://yuqing.example.gov.cn, got {value!r}"
+        )
+    return text.rstrip("/")
+
+
+def listen_url(host: str, port: int) -> str:
+    """The console's URL on the address listened on; all interfaces (0.0.0.0, ::) become loopback."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _unreachable_host(host: str) -> bool:
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def public_url_warning(public_url: str, configured: bool) -> str | None:
+    """What `yuqing run` says at start when links in messages will not open on a phone (None when fine)."""
+    hostname = urlsplit(public_url).hostname or ""
+    if configured and not _unreachable_host(hostname):
+        return None
+    shown = public_url.rstrip("/") + "/"
+    if _unreachable_host(hostname):
+        where = f"{shown}, which phones cannot open"
+    else:
+        where = f"{shown}, the address listened on ({PUBLIC_URL_ENV} is not set)"
+    return (
+        f"links in messages will point at {where}; "
+        f"set {PUBLIC_URL_ENV} to the address people reach the console at"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """What `yuqing run` needs to start."""
@@ -58,10 +115,14 @@ class Settings:
     data_dir: Path = Path(".yuqing")
     role: Role = "all"
     worker_id: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
-    public_url: str = "http://127.0.0.1:8080"
+    public_url: str = ""  # "" = the address listened on (`listen_url`)
     analysis_processes: int = field(default_factory=lambda: parse_analysis_processes(None))
     db_wait_s: float = 120.0
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def __post_init__(self) -> None:
+        if not self.public_url:
+            object.__setattr__(self, "public_url", listen_url(*self.listen))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -79,9 +140,12 @@ class Settings:
                 base[key] = parse(env.get(name))
             except ValueError as exc:
                 problems.append(ConfigProblem("environment", name, str(exc).partition(": ")[2]))
+        if env.get(PUBLIC_URL_ENV, "").strip():  # unset: the address listened on (see __post_init__)
+            try:
+                base["public_url"] = parse_public_url(env[PUBLIC_URL_ENV])
+            except ValueError as exc:
+                problems.append(ConfigProblem("environment", PUBLIC_URL_ENV, str(exc).partition(": ")[2]))
         if problems:
             raise ConfigError(problems)
-        if env.get("YUQING_PUBLIC_URL"):
-            base["public_url"] = env["YUQING_PUBLIC_URL"].rstrip("/")
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from monitor.channels.base import Destination, Notice, permanent
+from monitor.channels.base import Destination, Notice, not_configured
 from monitor.channels.http import HttpChannel, json_bytes, post
 from monitor.channels.markdown import plain_text
 from monitor.channels.text import clock_text, plain
@@ -57,7 +57,7 @@ class AlertmanagerChannel(HttpChannel):
     async def send(self, notice: Notice, dest: Destination) -> None:
         base = dest.base_url or dest.url
         if not base:
-            raise permanent("alertmanager URL not configured", "config")
+            raise not_configured("alertmanager URL", dest)
         url = base.rstrip("/")
         if not url.endswith("/api/v2/alerts"):
             url += "/api/v2/alerts"

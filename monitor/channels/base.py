@@ -53,6 +53,14 @@ class Destination:
     rate_per_minute: int | None = None
     person_id: str | None = None  # the person this route reaches, for personal links
     members: tuple[str, ...] = ()  # people reached through a group channel
+    url_env: str | None = None  # the variable `url` comes from, named when it is missing (never the value)
+
+
+def not_configured(what: str, dest: Destination) -> ChannelError:
+    """A destination without its URL: the error names the variable to set, so the timeline says the fix."""
+    if dest.url_env:
+        return permanent(f"{what} not configured: set {dest.url_env} (or {dest.url_env}_FILE)", "config")
+    return permanent(f"{what} not configured", "config")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
-from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, permanent
+from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, not_configured
 from monitor.channels.http import HttpChannel, json_bytes, post, vendor_error
 from monitor.channels.markdown import markdown
 from monitor.channels.text import fit
@@ -81,7 +81,7 @@ class DingTalkChannel(HttpChannel):
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:
-            raise permanent("dingtalk robot URL not configured", "config")
+            raise not_configured("dingtalk robot URL", dest)
         for body in payloads(notice):
             ts = int(self.clock.now().timestamp() * 1000)
             url = signed_url(rebase(dest.url, dest.base_url), dest.secret, ts)

@@ -32,13 +32,18 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        """Empty values (`YUQING_SMTP_HOST=` in an env file) mean the default, as unset ones do."""
+
+        def get(name: str, default: str) -> str:
+            return env.get(name, "").strip() or default
+
         return cls(
-            host=env.get("YUQING_SMTP_HOST", "127.0.0.1"),
-            port=int(env.get("YUQING_SMTP_PORT", "25")),
+            host=get("YUQING_SMTP_HOST", "127.0.0.1"),
+            port=int(get("YUQING_SMTP_PORT", "25")),
             username=env.get("YUQING_SMTP_USER") or None,
             password=read_secret("YUQING_SMTP_PASSWORD", env),
-            sender=env.get("YUQING_SMTP_FROM", "yuqing@localhost"),
-            tls=env.get("YUQING_SMTP_TLS", "none"),
+            sender=get("YUQING_SMTP_FROM", "yuqing@localhost"),
+            tls=get("YUQING_SMTP_TLS", "none"),
         )
 
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, permanent
+from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, not_configured
 from monitor.channels.dingtalk import rebase
 from monitor.channels.http import HttpChannel, json_bytes, post, vendor_error
 from monitor.channels.markdown import body_lines, heading
@@ -76,7 +76,7 @@ class FeishuChannel(HttpChannel):
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:
-            raise permanent("feishu bot URL not configured", "config")
+            raise not_configured("feishu bot URL", dest)
         url = rebase(dest.url, dest.base_url)
         for body in payloads(notice):
             if dest.secret:

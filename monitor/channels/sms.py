@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from monitor.channels.base import Destination, Notice, permanent, throttled, transient
+from monitor.channels.base import Destination, Notice, not_configured, permanent, throttled, transient
 from monitor.channels.http import json_bytes, post
 from monitor.channels.signing import signed_headers
 from monitor.channels.text import clock_text, fit_bytes, plain
@@ -47,7 +47,7 @@ class SmsChannel:
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:
-            raise permanent(f"{self.kind} gateway URL not configured", "config")
+            raise not_configured(f"{self.kind} gateway URL", dest)
         if not dest.to:
             raise permanent(f"{self.kind}: no phone number", "config")
         text = sms_text(notice, self.max_bytes)

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from monitor.channels.base import Destination, Notice, permanent
+from monitor.channels.base import Destination, Notice, not_configured, permanent
 from monitor.channels.http import json_bytes, post
 from monitor.channels.markdown import plain_text
 from monitor.channels.signing import signed_headers
@@ -95,7 +95,7 @@ class WebhookChannel:
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:
-            raise permanent("webhook URL not configured", "config")
+            raise not_configured("webhook URL", dest)
         body = json_bytes(render(self.template, fields(notice)))
         if len(body) > self.max_bytes:
             raise permanent("webhook body too large", "too_large")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, permanent
+from monitor.channels.base import ChannelError, Destination, ErrorKind, Notice, not_configured
 from monitor.channels.dingtalk import rebase
 from monitor.channels.http import json_bytes, post, vendor_error
 from monitor.channels.markdown import markdown
@@ -51,7 +51,7 @@ class WeComChannel:
 
     async def send(self, notice: Notice, dest: Destination) -> None:
         if not dest.url:
-            raise permanent("wecom robot URL not configured", "config")
+            raise not_configured("wecom robot URL", dest)
         url = rebase(dest.url, dest.base_url)
         for body in payloads(notice):
             resp = await post(self.session, url, data=json_bytes(body), deadline_s=self.timeout)

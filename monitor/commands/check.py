@@ -1,49 +1,80 @@
-"""`yuqing check`: validate sources.yaml and responders/, printing every problem with its path."""
+"""`yuqing check`: validate sources.yaml and responders/, printing every problem with its path; then warn
+about the environment variables they refer to that are not set here."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from monitor.config.errors import ConfigError, ConfigProblem
 from monitor.config.responders import load_responders
 from monitor.config.sources import load_sources
+from monitor.secrets import EnvReference, referenced_env, unset_env
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("check", help="validate sources.yaml and responders/; exit 1 listing every error")
+    p = sub.add_parser(
+        "check",
+        help="validate sources.yaml and responders/; exit 1 listing every error; warn about unset env vars",
+    )
     p.add_argument("--sources", type=Path, default=Path("sources.yaml"))
     p.add_argument("--responders", type=Path, default=Path("responders"))
 
 
-def collect_problems(sources: Path, responders: Path) -> tuple[list[ConfigProblem], str]:
-    """Both files' problems together, and a one-line summary when there are none."""
+def collect_problems(sources: Path, responders: Path) -> tuple[list[ConfigProblem], str, list[EnvReference]]:
+    """Both files' problems together, a one-line summary when there are none, and the environment variables
+    whatever did load refers to."""
     problems: list[ConfigProblem] = []
     regions: list[str] | None = None
     summary = ""
+    refs: list[EnvReference] = []
+    loaded = None
     try:
         loaded = load_responders(responders)
         regions = list(loaded.regions)
         people = len(loaded.people)
         summary = f"{len(loaded.departments)} departments, {len(loaded.regions)} regions, {people} people"
+        refs = referenced_env(loaded, [], str(sources))
     except ConfigError as err:
         problems.extend(err.problems)
     try:
         srcs = load_sources(sources, known_regions=regions)
         summary += f", {len(srcs)} sources"
+        if loaded is not None:
+            refs = referenced_env(loaded, srcs, str(sources))
     except ConfigError as err:
         problems.extend(err.problems)
-    return problems, summary
+    return problems, summary, refs
+
+
+def print_env_warnings(
+    refs: list[EnvReference], env: Mapping[str, str], out: TextIO, prefix: str = "warning"
+) -> int:
+    """One line per referenced variable that is not set, then a count; returns how many."""
+    lines = unset_env(refs, env)
+    for line in lines:
+        print(f"{prefix}: {line}", file=out)
+    if lines:
+        print(
+            f"{prefix}: {len(lines)} environment variable(s) the configuration refers to are not set here: "
+            "messages, polls or intake that need them will fail until they are",
+            file=out,
+        )
+    return len(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    problems, summary = collect_problems(args.sources, args.responders)
+    problems, summary, refs = collect_problems(args.sources, args.responders)
     if problems:
         for p in problems:
             print(p, file=sys.stderr)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        print_env_warnings(refs, os.environ, sys.stderr)
         return 1
-    print(f"configuration OK: {summary}")
+    print(f"configuration OK: {summary}", flush=True)
+    print_env_warnings(refs, os.environ, sys.stderr)
     return 0

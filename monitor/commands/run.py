@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from monitor.app import ListenError, ensure_can_listen, run_service
+from monitor.app import ListenError, ensure_can_listen, load_config, run_service
+from monitor.commands.check import print_env_warnings
 from monitor.config.errors import ConfigError, print_problems
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.db.pool import DatabaseUnavailable
-from monitor.secrets import SecretError
-from monitor.settings import Settings, parse_listen
+from monitor.secrets import SecretError, referenced_env
+from monitor.settings import PUBLIC_URL_ENV, Settings, parse_listen, public_url_warning
 from monitor.sources.pii import pii_salt
 
 
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env(
             sources_path=args.sources, responders_path=args.responders, listen=listen, role=args.role
         )
+        warn_at_start(settings)
         asyncio.run(run_service(settings))
     except ConfigError as err:
         return print_problems("yuqing run", err, sys.stderr, "not starting")
@@ -60,3 +62,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"yuqing run: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def warn_at_start(settings: Settings) -> None:
+    """What would otherwise surface only when a message fails: links phones cannot open, and referenced
+    secrets that are not set (loading the configuration here also stops a bad file before the database)."""
+    configured = bool(settings.env.get(PUBLIC_URL_ENV, "").strip())
+    warning = public_url_warning(settings.public_url, configured)
+    if warning:
+        print(f"yuqing run: warning: {warning}", file=sys.stderr)
+    responders, sources = load_config(settings)
+    refs = referenced_env(responders, sources, str(settings.sources_path))
+    print_env_warnings(refs, settings.env, sys.stderr, "yuqing run: warning")
+    sys.stderr.flush()

@@ -8,11 +8,10 @@ from monitor.channels.base import Destination
 from monitor.config.departments import Channel as ChannelConfig
 from monitor.config.departments import Department
 from monitor.config.responders import Responders
-from monitor.secrets import SecretError, read_secret
+from monitor.secrets import GATEWAY_ENV, SecretError, read_secret
 
 # Group robots allow 20 messages a minute each (DingTalk: then throttled for 10 minutes).
 DEFAULT_RATES = {"dingtalk": 20, "wecom": 20, "feishu": 100}
-GATEWAY_ENV = {"sms": "YUQING_SMS_GATEWAY", "voice": "YUQING_VOICE_GATEWAY"}
 
 
 def mask(address: str) -> str:
@@ -34,23 +33,37 @@ def _secret(name: str | None, env: Mapping[str, str]) -> str | None:
         return None
 
 
+def _gateway(kind: str, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The URL and secret variables of the SMS/voice gateway (voice falls back to the SMS one)."""
+    prefix = GATEWAY_ENV.get(kind)
+    if prefix is None:
+        return None, None
+    if kind == "voice" and not (env.get(f"{prefix}_URL") or env.get(f"{prefix}_URL_FILE")):
+        prefix = GATEWAY_ENV["sms"]  # one gateway for both, told apart by `type`
+    return f"{prefix}_URL", f"{prefix}_SECRET"
+
+
 def _channel(
     dept: Department, name: str, cfg: ChannelConfig, env: Mapping[str, str], person: str | None
 ) -> Destination:
     members = tuple(p.id for p in dept.people if any(c.channel == name for c in p.contacts)) or tuple(
         p.id for p in dept.people if p.role == "duty_officer"
     )
+    url_env, secret_env = cfg.url_env, cfg.secret_env
+    if not url_env and cfg.kind in GATEWAY_ENV:  # an SMS/voice group (`to`) goes through the gateway
+        url_env, secret_env = _gateway(cfg.kind, env)
     return Destination(
         kind=cfg.kind,
         key=f"channel:{dept.id}/{name}",
         label=f"{dept.display_name}/{name}",
         to=cfg.to,
-        url=_secret(cfg.url_env, env),
-        secret=_secret(cfg.secret_env, env),
+        url=_secret(url_env, env),
+        secret=_secret(secret_env, env),
         base_url=cfg.base_url,
         rate_per_minute=cfg.rate_per_minute or DEFAULT_RATES.get(cfg.kind),
         person_id=person,
         members=members,
+        url_env=url_env,
     )
 
 
@@ -85,20 +98,18 @@ def person_routes(responders: Responders, person_id: str, env: Mapping[str, str]
             continue
         if not contact.to:
             continue
-        prefix = GATEWAY_ENV.get(contact.kind)
-        if contact.kind == "voice" and not env.get(f"{prefix}_URL"):
-            prefix = GATEWAY_ENV["sms"]  # one gateway for both, told apart by `type`
-        url = env.get(f"{prefix}_URL") if prefix else None
+        url_env, secret_env = _gateway(contact.kind, env)
         out.append(
             Destination(
                 kind=contact.kind,
                 key=f"{contact.kind}:{contact.to}",
                 label=f"{person.name} {mask(contact.to)}",
                 to=contact.to,
-                url=url,
-                secret=_secret(f"{prefix}_SECRET", env) if prefix else None,
+                url=_secret(url_env, env),
+                secret=_secret(secret_env, env),
                 person_id=person.id,
                 members=(person.id,),
+                url_env=url_env,
             )
         )
     seen: set[str] = set()

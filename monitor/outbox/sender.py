@@ -22,7 +22,7 @@ from monitor.links import LinkSigner
 from monitor.metrics import Metrics
 from monitor.outbox import store
 from monitor.outbox.render import RenderContext, build_notice, digest
-from monitor.outbox.retry import Failure, RetryPolicy, after_failure
+from monitor.outbox.retry import Failure, Outcome, RetryPolicy, after_failure
 from monitor.outbox.routes import resolve
 
 log = logging.getLogger(__name__)
@@ -252,6 +252,8 @@ class Sender:
                 outcome = (
                     "failed" if result.status == "failed" else "retry" if error.retryable else "permanent"
                 )
+                if outcome != "retry" or result.fell_back:
+                    _log_gave_up(job, dest, error, result)
                 done.append(
                     store.Finished(
                         row["id"], row["attempts"], result.status, result.route, result.route_attempts,
@@ -328,6 +330,7 @@ class Sender:
 
     async def _fail(self, row: Mapping[str, Any], now: datetime, reason: str) -> None:
         """A row that cannot be sent at all (no route in the current config, or unrenderable)."""
+        log.warning("%s not sent: %s; giving up", _about(row), reason)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 f"""UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = $4,
@@ -343,3 +346,21 @@ class Sender:
                 await engine_store.timeline_many(conn, [self._timeline(row, dest, "failed", err, False, now)])
         if self.metrics is not None:
             self.metrics.notifications.labels("none", "failed").inc()
+
+
+def _about(row: Mapping[str, Any]) -> str:
+    """Which message a log line is about: the incident (or the outbox row of an operator alert) and event."""
+    what = f"incident {row['incident_id']}" if row["incident_id"] is not None else f"outbox row {row['id']}"
+    return f"{row['event']} message for {what}"
+
+
+def _log_gave_up(job: _Job, dest: Destination, error: ChannelError, result: Outcome) -> None:
+    """A route given up on, at WARNING for the service log: the message, the destination's label (masked;
+    never its URL or secret), the reason, and what happens next."""
+    how = "failed" if not error.retryable else "kept failing"
+    if result.status == "failed":
+        then = "giving up: not delivered"
+    else:
+        then = f"falling back to {job.routes[result.route].label or job.routes[result.route].kind}"
+    label = dest.label or dest.kind
+    log.warning("%s to %s (%s) %s: %s; %s", _about(job.row), label, dest.kind, how, error.reason, then)

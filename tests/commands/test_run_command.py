@@ -18,11 +18,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run(env_extra: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "DATABASE_URL"))}
+def _run(
+    env_extra: dict[str, str], timeout: float = 60, listen: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "DATABASE_URL", "YQ_"))}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", "run", "--listen", f"127.0.0.1:{free_port()}"],
+        [sys.executable, "-m", "monitor.cli", "run", "--listen", f"127.0.0.1:{listen or free_port()}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
