@@ -15,8 +15,10 @@ import asyncpg
 from aiohttp import web
 
 from monitor.clock import Clock, SystemClock
-from monitor.config.responders import Responders, load_responders
-from monitor.config.sources import Source, load_sources
+from monitor.config.both import load_both
+from monitor.config.errors import ConfigError
+from monitor.config.responders import Responders
+from monitor.config.sources import Source
 from monitor.db.provision import database
 from monitor.engine.jobs import engine_jobs
 from monitor.metrics import Metrics
@@ -53,9 +55,10 @@ class Services:
 
 
 def load_config(settings: Settings) -> tuple[Responders, list[Source]]:
-    """Both configs, strictly: any problem stops the start (ConfigError lists them all)."""
-    responders = load_responders(settings.responders_path)
-    sources = load_sources(settings.sources_path, known_regions=responders.regions)
+    """Both configs, strictly: any problem stops the start (ConfigError lists those of both files)."""
+    responders, sources, problems = load_both(settings.responders_path, settings.sources_path)
+    if problems or responders is None or sources is None:
+        raise ConfigError(problems)
     return responders, sources
 
 

@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from monitor.config.errors import ConfigError, ConfigProblem
-from monitor.config.responders import load_responders
-from monitor.config.sources import load_sources
+from monitor.config.both import load_both
+from monitor.config.errors import ConfigProblem
 from monitor.secrets import EnvReference, referenced_env, unset_env
 
 
@@ -28,26 +27,14 @@ def add_parser(sub: Any) -> None:
 def collect_problems(sources: Path, responders: Path) -> tuple[list[ConfigProblem], str, list[EnvReference]]:
     """Both files' problems together, a one-line summary when there are none, and the environment variables
     whatever did load refers to."""
-    problems: list[ConfigProblem] = []
-    regions: list[str] | None = None
+    loaded, srcs, problems = load_both(responders, sources)
     summary = ""
-    refs: list[EnvReference] = []
-    loaded = None
-    try:
-        loaded = load_responders(responders)
-        regions = list(loaded.regions)
+    if loaded is not None:
         people = len(loaded.people)
         summary = f"{len(loaded.departments)} departments, {len(loaded.regions)} regions, {people} people"
-        refs = referenced_env(loaded, [], str(sources))
-    except ConfigError as err:
-        problems.extend(err.problems)
-    try:
-        srcs = load_sources(sources, known_regions=regions)
+    if srcs is not None:
         summary += f", {len(srcs)} sources"
-        if loaded is not None:
-            refs = referenced_env(loaded, srcs, str(sources))
-    except ConfigError as err:
-        problems.extend(err.problems)
+    refs = referenced_env(loaded, srcs or [], str(sources)) if loaded is not None else []
     return problems, summary, refs
 
 

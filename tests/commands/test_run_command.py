@@ -70,3 +70,16 @@ def test_a_pii_salt_too_short_to_protect_callers_is_refused_at_start() -> None:
     assert result.returncode == 1, result.stderr
     assert "YUQING_PII_SALT is too short" in result.stderr and "not starting" in result.stderr
     assert "abc123" not in result.stderr and "waiting for PostgreSQL" not in result.stderr
+
+
+def test_started_in_the_wrong_directory_it_names_both_missing_files(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "DATABASE_URL", "YQ_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "run", "--listen", f"127.0.0.1:{free_port()}"],
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"responders: responders directory not found (looked in {tmp_path})" in result.stderr
+    assert f"sources.yaml: file not found (looked in {tmp_path})" in result.stderr
+    assert not (tmp_path / ".yuqing").exists()  # stopped before any database was made
