@@ -8,13 +8,12 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from monitor.clock import SystemClock
-from monitor.commands._output import unwritable
+from monitor.commands._args import unwritable, whole
 from monitor.config.errors import ConfigError
 from monitor.config.responders import Responders, load_responders
 from monitor.config.types import parse_duration
@@ -56,8 +55,8 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="also step time to each escalation step (slower; otherwise pages go out at the next clock tick)",
     )
-    p.add_argument("--batch", type=_whole(1), default=2000, help="posts per analysis/grouping transaction")
-    p.add_argument("--members-limit", type=_whole(0), default=None, help="list at most this many member ids")
+    p.add_argument("--batch", type=whole(1), default=2000, help="posts per analysis/grouping transaction")
+    p.add_argument("--members-limit", type=whole(0), default=None, help="list at most this many member ids")
     p.add_argument("--output", type=Path, default=None, help="write the JSON here instead of stdout")
     p.add_argument("--keep", action="store_true", help="keep the replay database afterwards")
     p.add_argument("--in-process", action="store_true", help="analyse in this process (one core)")
@@ -94,18 +93,6 @@ def _drain(value: str) -> timedelta:
     if drain > MAX_DRAIN:
         raise argparse.ArgumentTypeError(f"expected at most 366d, got {value!r}")
     return drain
-
-
-def _whole(least: int) -> Callable[[str], int]:
-    """argparse type: a whole number of at least `least`."""
-
-    def parse(value: str) -> int:
-        text = value.strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= 12) or int(text) < least:
-            raise argparse.ArgumentTypeError(f"expected a whole number of at least {least}, got {value!r}")
-        return int(text)
-
-    return parse
 
 
 def anywhere(responders: Responders) -> Responders:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.clock import Clock, SystemClock
-from monitor.commands._output import output_file
+from monitor.commands._args import output_file, whole
 from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.db.embedded import EmbeddedPostgresError
@@ -22,16 +22,6 @@ MAX_INCIDENT_ID = 2**63 - 1  # incidents.id is a bigint
 # Periods whose start, end and week stay inside the calendar datetime and PostgreSQL can hold.
 FIRST_DATE = date(1970, 1, 1)
 LAST_DATE = date(9998, 12, 31)
-
-
-def incident_id(value: str) -> int:
-    """argparse type for --incident: a bigint id, 1 or more."""
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not 1 <= int(text) <= MAX_INCIDENT_ID:
-        raise argparse.ArgumentTypeError(
-            f"expected an incident id from 1 to {MAX_INCIDENT_ID}, got {value!r}"
-        )
-    return int(text)
 
 
 def report_date(value: str) -> date:
@@ -53,7 +43,12 @@ def add_parser(sub: Any) -> None:
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--period", choices=["day", "week"], help="日报 (day) or 周报 (week, Monday to Sunday)")
-    what.add_argument("--incident", type=incident_id, metavar="ID", help="专报 for one incident")
+    what.add_argument(
+        "--incident",
+        type=whole(1, MAX_INCIDENT_ID, "an incident id"),
+        metavar="ID",
+        help="专报 for one incident",
+    )
     p.add_argument("--date", type=report_date, help="YYYY-MM-DD in the city's time zone (default: today)")
     p.add_argument("--format", choices=["html", "md"], default="html")
     p.add_argument("--out", type=output_file, help="write to FILE instead of standard output")
