@@ -55,7 +55,8 @@ def new_token() -> str:
 
 
 def same_secret(a: str, b: str) -> bool:
-    """Constant-time comparison for CSRF tokens."""
+    """Constant-time comparison of secrets (CSRF tokens, push tokens, signatures); one holding undecodable
+    bytes is simply unequal."""
     return hmac.compare_digest(a.encode("utf-8", _ANY_TEXT), b.encode("utf-8", _ANY_TEXT))
 
 

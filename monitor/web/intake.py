@@ -23,6 +23,7 @@ from monitor.sources.orders import HotlineOrder, OrderInvalid, canonical, order_
 from monitor.sources.pii import pii_salt
 from monitor.sources.registry import ensure_source
 from monitor.sources.store import StoredOrder, store_orders
+from monitor.web.auth import same_secret
 from monitor.web.inputs import WRONG_CHARSET, json_charset_ok
 from monitor.web.keys import SERVICES
 
@@ -87,8 +88,7 @@ def check_auth(
         return Refusal(503, "intake_not_configured", "推送接口未配置令牌或签名密钥", None)
     authorization = headers.get("Authorization", "")
     if token and authorization[:7].lower() == "bearer ":
-        # undecodable header bytes arrive as lone surrogates: such a token is wrong, not an error
-        if hmac.compare_digest(authorization[7:].strip().encode("utf-8", "surrogatepass"), token.encode()):
+        if same_secret(authorization[7:].strip(), token):  # undecodable header bytes: wrong, not an error
             return None
         return Refusal(401, "unauthenticated", "令牌无效", None)
     signature = headers.get(SIGNATURE_HEADER, "").strip().removeprefix("sha256=")
@@ -101,7 +101,7 @@ def check_auth(
             detail = {"skew_seconds": int(skew), "window_seconds": int(window.total_seconds())}
             return Refusal(401, "stale_signature", "签名已过期（时间戳超出允许窗口）", detail)
         expected = hmac.new(hmac_secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        if hmac.compare_digest(signature.lower().encode("utf-8", "surrogatepass"), expected.encode()):
+        if same_secret(signature.lower(), expected):
             return None
         return Refusal(401, "unauthenticated", "签名无效", None)
     return Refusal(401, "unauthenticated", "缺少推送令牌或签名", None)
