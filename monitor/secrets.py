@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: the config packages read no secrets
     from monitor.config.responders import Responders
-    from monitor.config.sources import Source
+    from monitor.config.sources import Source, SourceSpec
 
 
 class SecretError(RuntimeError):
@@ -44,10 +44,13 @@ class EnvReference:
     also: tuple[str, ...] = ()  # other variables that serve instead (voice falls back to the SMS gateway)
     file_variant: bool = True  # `NAME_FILE` works too (read_secret)
     unset_means: str = ""  # what happens without it, when that is not simply a failure
+    reads_all: bool = False  # `also` is read even when `name` is set, so an unreadable file there counts
 
 
 SMTP_HOST_ENV = "YUQING_SMTP_HOST"
 PII_SALT_ENV = "YUQING_PII_SALT"
+# a pushed 12345 source with both token_env and hmac_secret_env: what its one warning line adds
+PUSH_EITHER = "either one is needed: pushes authenticate with a bearer token or an HMAC signature"
 GATEWAY_ENV = {"sms": "YUQING_SMS_GATEWAY", "voice": "YUQING_VOICE_GATEWAY"}  # + `_URL`, `_SECRET`
 
 
@@ -62,6 +65,17 @@ def _delivery_env(kind: str, needed_by: str) -> list[EnvReference]:
         default = "e-mail goes to an SMTP server at 127.0.0.1:25 (set it, even to 127.0.0.1, to confirm)"
         return [EnvReference(SMTP_HOST_ENV, needed_by, file_variant=False, unset_means=default)]
     return []
+
+
+def _source_secrets(spec: SourceSpec, where: str) -> list[EnvReference]:
+    """A source's own secrets. A pushed 12345 source with both a token and an HMAC secret needs only one of
+    them: the intake accepts either (`check_auth`), but reads both, so an unreadable file still counts."""
+    named = {key: getattr(spec, key, None) for key in ("cookie_env", "token_env", "hmac_secret_env")}
+    token, hmac_secret = named["token_env"], named["hmac_secret_env"]
+    if not (getattr(spec, "push", False) and token and hmac_secret):
+        return [EnvReference(name, f"{where} {key}") for key, name in named.items() if name]
+    needed_by = f"{where} token_env or hmac_secret_env"
+    return [EnvReference(token, needed_by, also=(hmac_secret,), reads_all=True, unset_means=PUSH_EITHER)]
 
 
 def referenced_env(
@@ -88,10 +102,7 @@ def referenced_env(
         where = f"{sources_file} source {spec.id}"
         if spec.auth is not None:
             refs.append(EnvReference(spec.auth.env, f"{where} auth.env"))
-        for key in ("cookie_env", "token_env", "hmac_secret_env"):
-            env_name = getattr(spec, key, None)
-            if env_name:
-                refs.append(EnvReference(env_name, f"{where} {key}"))
+        refs.extend(_source_secrets(spec, where))
         if spec.kind == "hotline":
             hotline.append(spec.id)
     if hotline:  # 12345 callers' names and phones are stored only as salted hashes, pushed or polled
@@ -106,23 +117,27 @@ def _is_set(name: str, env: Mapping[str, str], file_variant: bool) -> bool:
 
 
 def unset_env(refs: Sequence[EnvReference], env: Mapping[str, str], shown: int = 3) -> list[str]:
-    """One line per referenced variable that is not set (nor `NAME_FILE`), naming what needs it."""
-    needs: dict[str, list[EnvReference]] = {}
+    """One line per referenced variable (or set of alternatives) that is not set (nor `NAME_FILE`), naming
+    what needs it."""
+    needs: dict[tuple[str, tuple[str, ...]], list[EnvReference]] = {}
     for ref in refs:
-        needs.setdefault(ref.name, []).append(ref)
+        needs.setdefault((ref.name, ref.also), []).append(ref)
     lines: list[str] = []
-    for name, group in sorted(needs.items()):
+    for (name, also), group in sorted(needs.items()):
         ref = group[0]
         try:
-            if any(_is_set(n, env, ref.file_variant) for n in (name, *ref.also)):
+            checks = (_is_set(n, env, ref.file_variant) for n in (name, *also))
+            # with `reads_all` every one is checked, so an unreadable file is reported even after a set one
+            if any(list(checks) if ref.reads_all else checks):
                 continue
-            also = "".join(f" or {n}" for n in ref.also)
-            alt = f" (nor {name}_FILE)" if ref.file_variant else ""
-            problem = f"{name}{also} is not set{alt}"
-        except SecretError as exc:
-            problem = str(exc)
+            either = "".join(f" or {n}" for n in also)
+            files = " or ".join(f"{n}_FILE" for n in (name, *also))
+            alt = f" (nor {files})" if ref.file_variant else ""
+            problem = f"{name}{either} is not set{alt}"
+            after = f"; {ref.unset_means}" if ref.unset_means else ""
+        except SecretError as exc:  # a file that cannot be read: not a matter of being unset
+            problem, after = str(exc), ""
         places = sorted({r.needed_by for r in group})
         more = f" and {len(places) - shown} more" if len(places) > shown else ""
-        after = f"; {ref.unset_means}" if ref.unset_means else ""
         lines.append(f"{problem}: needed by {'; '.join(places[:shown])}{more}{after}")
     return lines

@@ -16,11 +16,43 @@ from monitor.channels.text import clock_text, plain
 from monitor.secrets import read_secret
 
 MAX_BYTES = 1_000_000
+PORT_ENV = "YUQING_SMTP_PORT"
+TLS_ENV = "YUQING_SMTP_TLS"
+TLS_MODES = ("none", "starttls", "tls")  # plain; STARTTLS after connecting (587); TLS from the start (465)
+
+
+def parse_port(value: str) -> int:
+    """YUQING_SMTP_PORT: a port number from 1 to 65535."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise ValueError(f"{PORT_ENV}: expected a port number from 1 to 65535 (default 25), got {value!r}")
+    return int(text)
+
+
+def parse_tls(value: str) -> str:
+    """YUQING_SMTP_TLS: one of TLS_MODES, in any case."""
+    mode = value.strip().lower()
+    if mode not in TLS_MODES:
+        accepted = ", ".join(TLS_MODES)
+        raise ValueError(f"{TLS_ENV}: expected one of {accepted} (default none), got {value!r}")
+    return mode
+
+
+def smtp_env_problems(env: Mapping[str, str]) -> list[str]:
+    """`NAME: what is wrong` for each set YUQING_SMTP_* setting that cannot be used; checked before start."""
+    problems = []
+    for name, parse in ((PORT_ENV, parse_port), (TLS_ENV, parse_tls)):
+        if env.get(name, "").strip():
+            try:
+                parse(env[name])
+            except ValueError as exc:
+                problems.append(str(exc))
+    return problems
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """Where mail goes out: YUQING_SMTP_HOST/PORT/USER/PASSWORD/FROM/TLS (starttls | tls | none)."""
+    """Where mail goes out: YUQING_SMTP_HOST/PORT/USER/PASSWORD/FROM/TLS (none | starttls | tls)."""
 
     host: str = "127.0.0.1"
     port: int = 25
@@ -32,18 +64,19 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
-        """Empty values (`YUQING_SMTP_HOST=` in an env file) mean the default, as unset ones do."""
+        """Empty values (`YUQING_SMTP_HOST=` in an env file) mean the default, as unset ones do; a port or
+        TLS mode that cannot be used is a ValueError naming it (`smtp_env_problems` finds them all first)."""
 
         def get(name: str, default: str) -> str:
             return env.get(name, "").strip() or default
 
         return cls(
             host=get("YUQING_SMTP_HOST", "127.0.0.1"),
-            port=int(get("YUQING_SMTP_PORT", "25")),
+            port=parse_port(get(PORT_ENV, "25")),
             username=env.get("YUQING_SMTP_USER") or None,
             password=read_secret("YUQING_SMTP_PASSWORD", env),
             sender=get("YUQING_SMTP_FROM", "yuqing@localhost"),
-            tls=get("YUQING_SMTP_TLS", "none"),
+            tls=parse_tls(get(TLS_ENV, "none")),
         )
 
 

@@ -1,5 +1,5 @@
-"""`yuqing check`: validate sources.yaml and responders/, printing every problem with its path; then warn
-about the environment variables they refer to that are not set here."""
+"""`yuqing check`: validate sources.yaml, responders/ and the SMTP settings, printing every problem with its
+path; then warn about the environment variables they refer to that are not set here."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from monitor.channels.email import smtp_env_problems
 from monitor.config.both import load_both
 from monitor.config.errors import ConfigProblem
 from monitor.secrets import EnvReference, referenced_env, unset_env
@@ -38,6 +39,15 @@ def collect_problems(sources: Path, responders: Path) -> tuple[list[ConfigProble
     return problems, summary, refs
 
 
+def environment_problems(env: Mapping[str, str]) -> list[ConfigProblem]:
+    """Settings in the environment that `yuqing run` refuses to start with (the SMTP port and TLS mode)."""
+    problems = []
+    for line in smtp_env_problems(env):
+        name, _, message = line.partition(": ")
+        problems.append(ConfigProblem("environment", name, message))
+    return problems
+
+
 def print_env_warnings(
     refs: list[EnvReference], env: Mapping[str, str], out: TextIO, prefix: str = "warning"
 ) -> int:
@@ -56,6 +66,7 @@ def print_env_warnings(
 
 def run(args: argparse.Namespace) -> int:
     problems, summary, refs = collect_problems(args.sources, args.responders)
+    problems += environment_problems(os.environ)
     if problems:
         for p in problems:
             print(p, file=sys.stderr)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.app import ListenError, ensure_can_listen, load_config, run_service
-from monitor.commands.check import print_env_warnings
+from monitor.commands.check import environment_problems, print_env_warnings
 from monitor.config.errors import ConfigError, print_problems
 from monitor.db.embedded import EmbeddedPostgresError
 from monitor.db.pool import DatabaseUnavailable
@@ -51,9 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"yuqing run: {exc}; not starting", file=sys.stderr)
         return 1
     try:
-        settings = Settings.from_env(
-            sources_path=args.sources, responders_path=args.responders, listen=listen, role=args.role
-        )
+        settings = settings_from_env(args, listen)
         warn_at_start(settings)
         asyncio.run(run_service(settings))
     except ConfigError as err:
@@ -62,6 +60,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"yuqing run: {err}", file=sys.stderr)
         return 1
     return 0
+
+
+def settings_from_env(args: argparse.Namespace, listen: tuple[str, int]) -> Settings:
+    """The settings; environment settings that cannot be used are all named at once: the service's own and
+    the SMTP port and TLS mode (which would otherwise fail only when the channels are built)."""
+    smtp = environment_problems(os.environ)
+    try:
+        settings = Settings.from_env(
+            sources_path=args.sources, responders_path=args.responders, listen=listen, role=args.role
+        )
+    except ConfigError as err:
+        raise ConfigError([*err.problems, *smtp]) from None
+    if smtp:
+        raise ConfigError(smtp)
+    return settings
 
 
 def warn_at_start(settings: Settings) -> None:

@@ -82,7 +82,7 @@ def test_run_warns_at_start_about_links_and_every_unset_secret() -> None:
     for needed in (
         "YQ_SHUIWU_WECOM_URL is not set (nor YQ_SHUIWU_WECOM_URL_FILE): needed by department shuiwu",
         "YQ_YINGJI_DINGTALK_SECRET is not set",
-        "HOTLINE_PUSH_TOKEN is not set",
+        "HOTLINE_PUSH_TOKEN or HOTLINE_PUSH_HMAC_SECRET is not set",
         "YUQING_PII_SALT is not set",
         "YUQING_SMS_GATEWAY_URL is not set",
     ):
