@@ -37,6 +37,9 @@ DEMO_LOGINS = (
     ("shuiwu.head", "水务局负责人"),
 )
 
+# The default --responders: the working directory's, as in the checkout (`make demo`).
+DEFAULT_RESPONDERS = Path("responders")
+
 
 @dataclass
 class DemoOptions:
@@ -44,7 +47,7 @@ class DemoOptions:
 
     speed: float = 60.0
     listen: tuple[str, int] = ("127.0.0.1", 8080)
-    responders: Path = Path("responders")
+    responders: Path = DEFAULT_RESPONDERS  # the default falls back to the bundled example (demo_responders)
     data_dir: Path = Path(".yuqing/demo")
     minutes: float | None = None  # stop after this many real minutes (None: until Ctrl-C)
     quiet: bool = False
@@ -66,6 +69,24 @@ sources:
   - {{id: demo-12345, kind: hotline, name: 12345 工单推送 (演示), push: true,
      token_env: YUQING_DEMO_HOTLINE_TOKEN}}
 """
+
+
+def bundled_responders() -> Path:
+    """The example responders/ shipped with the package: monitor/demo/responders, a symlink to the
+    checkout's top-level directory that the wheel turns into a copy."""
+    return Path(__file__).resolve().parent / "responders"
+
+
+def demo_responders(path: Path) -> tuple[Path, bool]:
+    """The responders directory the demo uses, and whether it is the bundled example.
+
+    Only the default `responders` falls back, and only when the working directory has none: a path given
+    explicitly is used as it is, so a wrong one is still reported by name."""
+    if path == DEFAULT_RESPONDERS and not path.exists():
+        bundled = bundled_responders()
+        if bundled.is_dir():
+            return bundled, True
+    return path, False
 
 
 async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
@@ -112,7 +133,8 @@ async def run_demo(opts: DemoOptions) -> None:
     say = opts.out
     start = (opts.start or SystemClock().now()).astimezone(UTC).replace(microsecond=0)
     clock = AcceleratedClock(start, opts.speed)
-    responders = load_responders(opts.responders)  # fail fast, before anything starts
+    responders_path, bundled = demo_responders(opts.responders)
+    responders = load_responders(responders_path)  # fail fast, before anything starts
     items, actions = build_corpus(start)
     if opts.data_dir.exists():
         shutil.rmtree(opts.data_dir)  # every demo starts from an empty database
@@ -140,6 +162,10 @@ async def run_demo(opts: DemoOptions) -> None:
         f"舆情哨演示：模拟时间从 {to_local(start):%Y-%m-%d %H:%M} 开始，{opts.speed:g} 倍速"
         f"（5 小时时限约 {5 * 60 / opts.speed:.0f} 分钟走完）"
     )
+    if bundled:
+        say(f"部门配置：{responders_path}（yuqing 自带的示例；当前目录 {Path.cwd()} 下没有 responders/）")
+    else:
+        say(f"部门配置：{responders_path.resolve()}")
     say(f"本地信源服务器：{feed_base}（微博 JSON、新闻 RSS、公众号 Atom；12345 通过推送接口）")
     stop = asyncio.Event()
     embedded = start_embedded(opts.data_dir / "pgdata")
@@ -148,7 +174,7 @@ async def run_demo(opts: DemoOptions) -> None:
             settings = Settings.from_env(
                 env,
                 sources_path=sources_path,
-                responders_path=opts.responders,
+                responders_path=responders_path,
                 listen=opts.listen,
                 database_url=embedded.uri,
                 data_dir=opts.data_dir,

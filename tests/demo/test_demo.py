@@ -123,3 +123,8 @@ def test_demo_database_holds_the_outcome(demo_run: tuple[list[str], Path]) -> No
             server.stop()
 
     asyncio.run(check())
+
+
+def test_demo_says_which_responders_it_uses(demo_run: tuple[list[str], Path]) -> None:
+    lines, _ = demo_run
+    assert f"部门配置：{(ROOT / 'responders').resolve()}" in lines
