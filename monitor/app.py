@@ -24,6 +24,7 @@ from monitor.engine.jobs import engine_jobs
 from monitor.metrics import Metrics
 from monitor.observability.job import ObservabilityRefresher
 from monitor.pipeline.jobs import pipeline_jobs
+from monitor.retention.job import retention_jobs
 from monitor.settings import Settings
 from monitor.sources.job import poll_job
 from monitor.wake import WakeBus
@@ -93,6 +94,7 @@ def build_jobs(services: Services) -> list[Job]:
     jobs.append(ObservabilityRefresher.for_services(services).job())
     jobs.extend(pipeline_jobs(services))
     jobs.extend(engine_jobs(services))
+    jobs.extend(retention_jobs(services))
     return jobs
 
 

@@ -133,6 +133,14 @@ class Metrics:
             registry=r,
         )
 
+        # monitor/retention
+        self.retention_deleted = Counter(
+            "yuqing_retention_deleted",
+            "Rows deleted by the retention policy: events without an incident, and their posts",
+            ["kind"],
+            registry=r,
+        )
+
     def _timeliness(self, name: str, doc: str) -> Histogram:
         return Histogram(
             name, doc, ["grade", "department"], buckets=TIMELINESS_BUCKETS, registry=self.registry

@@ -160,6 +160,31 @@ class GradingPolicy(BaseModel):
         return v
 
 
+# The shortest retention accepted: grouping's window is 72 h, and the weekly report reads the last week.
+MIN_RETENTION = timedelta(days=8)
+
+
+class RetentionPolicy(BaseModel):
+    """How long monitoring data is kept (monitor/retention). Incidents, everything they rest on and 12345
+    work orders are kept whatever this says."""
+
+    model_config = STRICT
+
+    # Events without an incident whose last post is older than this go, with their posts and analysis;
+    # null keeps everything.
+    posts: PositiveDuration | None = timedelta(days=180)
+
+    @field_validator("posts")
+    @classmethod
+    def _long_enough(cls, v: timedelta | None) -> timedelta | None:
+        if v is not None and v < MIN_RETENTION:
+            raise ValueError(
+                f"must be at least {MIN_RETENTION.days}d: grouping looks back 72h and the weekly report "
+                "a week (null keeps everything)"
+            )
+        return v
+
+
 class Policy(BaseModel):
     """The whole `_policy.yaml`."""
 
@@ -173,6 +198,7 @@ class Policy(BaseModel):
     grading: GradingPolicy = Field(default_factory=GradingPolicy)
     calendar: Calendar = Field(default_factory=Calendar)
     repeat_interval: PositiveDuration = timedelta(hours=1)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
 
     @field_validator("timezone")
     @classmethod

@@ -70,7 +70,7 @@ def check_env_name(value: object) -> str:
     return value
 
 
-def _fmt_duration(td: timedelta) -> str:
+def format_duration(td: timedelta) -> str:
     secs = td.total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if secs >= size and secs % size == 0:
@@ -84,10 +84,10 @@ def _positive(td: timedelta) -> timedelta:
     return td
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(_fmt_duration)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
 # a wait, a limit or an interval: zero would mean "never", "at once" or "no timeout at all"
 PositiveDuration = Annotated[
-    timedelta, BeforeValidator(parse_duration), AfterValidator(_positive), PlainSerializer(_fmt_duration)
+    timedelta, BeforeValidator(parse_duration), AfterValidator(_positive), PlainSerializer(format_duration)
 ]
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
 EnvName = Annotated[str, BeforeValidator(check_env_name)]

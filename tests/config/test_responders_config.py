@@ -4,7 +4,7 @@ every problem is reported at once, and each names its file, path and line."""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -160,3 +160,18 @@ def test_shape_mistakes_say_what_shape_is_expected(tmp_path: Path) -> None:
     found = {(p.file, p.path): p.message for p in _problems(root)}
     assert found[(str(root / "empty.yaml"), "")] == "the file is empty"
     assert found[(str(root / "shuiwu.yaml"), "regions")] == "expected a list (`- item` lines or [a, b])"
+
+
+def test_retention_is_bounded_below_and_can_be_switched_off(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    policy = root / "_policy.yaml"
+    assert load_responders(root).policy.retention.posts == timedelta(days=180)
+    _edit(policy, "  posts: 180d", "  posts: 7d")
+    [problem] = _problems(root)
+    assert problem.path == "retention.posts" and problem.message.startswith("must be at least 8d")
+    assert problem.line == _line_of(policy, "posts: 7d")
+    _edit(policy, "  posts: 7d", "  posts: null")
+    assert load_responders(root).policy.retention.posts is None
+    _edit(policy, "  posts: null", "  posts: forever")
+    [problem] = _problems(root)
+    assert problem.path == "retention.posts" and "expected duration" in problem.message
