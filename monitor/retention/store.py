@@ -12,13 +12,13 @@ from datetime import datetime
 
 import asyncpg
 
-# Old events that no incident rests on, oldest first.
+# Old events that no incident rests on.
 _DOOMED = """SELECT e.id FROM events e
              WHERE e.last_seen_at < $1 AND e.incident_id IS NULL
                AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.event_id = e.id)"""
-# Members of those events that are not a 12345 work order's post.
+# Members of some events ({events}: a query of their ids) that are not a 12345 work order's post.
 _PLAIN_MEMBERS = """SELECT ep.post_id FROM event_posts ep
-                    WHERE ep.event_id = ANY($1::bigint[])
+                    WHERE ep.event_id IN ({events})
                       AND NOT EXISTS (SELECT 1 FROM hotline_orders h WHERE h.post_id = ep.post_id)
                       AND NOT EXISTS (SELECT 1 FROM incident_orders o WHERE o.post_id = ep.post_id)"""
 LOCK_TIMEOUT = "10s"  # how long a batch waits for the grouping lock before trying again at its next pass
@@ -48,7 +48,8 @@ async def prune_batch(
     if not ids:
         return Pruned()
     # post_analysis, event_posts and event_signatures of these posts go with them (ON DELETE CASCADE)
-    posts = await conn.fetch(f"DELETE FROM posts WHERE id IN ({_PLAIN_MEMBERS}) RETURNING 1", ids)
+    members = _PLAIN_MEMBERS.format(events="SELECT unnest($1::bigint[])")
+    posts = await conn.fetch(f"DELETE FROM posts WHERE id IN ({members}) RETURNING 1", ids)
     # what is left of the events: the kept 12345 posts' memberships and fingerprints, the heat and bursts
     await conn.execute(
         """DELETE FROM event_signatures s USING event_posts ep
@@ -63,8 +64,9 @@ async def prune_batch(
 
 async def pending(conn: asyncpg.Connection, before: datetime) -> Pruned:
     """What pruning everything older than `before` would delete now (for `yuqing prune --dry-run`)."""
-    ids = [r["id"] for r in await conn.fetch(_DOOMED, before)]
-    if not ids:
-        return Pruned()
-    posts = await conn.fetchval(f"SELECT count(*) FROM ({_PLAIN_MEMBERS}) m", ids)
-    return Pruned(len(ids), int(posts))
+    row = await conn.fetchrow(
+        f"""SELECT (SELECT count(*) FROM ({_DOOMED}) d) AS events,
+                   (SELECT count(*) FROM ({_PLAIN_MEMBERS.format(events=_DOOMED)}) m) AS posts""",
+        before,
+    )
+    return Pruned(int(row["events"]), int(row["posts"]))
