@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from datetime import datetime
@@ -14,12 +13,12 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from monitor.clock import Clock, SystemClock
+from monitor.commands._database import on_existing_database
 from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.config.types import format_duration
-from monitor.db.embedded import EmbeddedPostgresError
 from monitor.db.pool import DatabaseUnavailable
-from monitor.db.provision import database, missing_database
+from monitor.db.provision import database
 from monitor.retention.job import BATCH_EVENTS
 from monitor.retention.rules import cutoff
 from monitor.retention.store import Pruned, pending, prune_batch
@@ -86,17 +85,10 @@ async def prune(settings: Settings, args: argparse.Namespace, clock: Clock) -> s
 def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(responders_path=args.responders)
+        line = on_existing_database("yuqing prune", lambda: prune(settings, args, SystemClock()), settings)
     except ConfigError as err:
         return print_problems("yuqing prune", err, sys.stderr)
-    if (problem := missing_database(settings.database_url, settings.data_dir)) is not None:
-        print(f"yuqing prune: {problem}", file=sys.stderr)
-        return 1
-    try:
-        line = asyncio.run(prune(settings, args, SystemClock()))
-    except ConfigError as err:
-        return print_problems("yuqing prune", err, sys.stderr)
-    except (DatabaseUnavailable, EmbeddedPostgresError) as err:
-        print(f"yuqing prune: {err}", file=sys.stderr)
+    if line is None:
         return 1
     print(line)
     return 0

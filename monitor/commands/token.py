@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from monitor.clock import SystemClock
+from monitor.commands._database import on_existing_database
 from monitor.config.errors import ConfigError, print_problems
 from monitor.config.responders import load_responders
 from monitor.config.types import parse_duration
-from monitor.db.embedded import EmbeddedPostgresError
-from monitor.db.pool import DatabaseUnavailable
-from monitor.db.provision import database, missing_database
+from monitor.db.provision import database
 from monitor.settings import Settings
 from monitor.web import auth
 
-T = TypeVar("T")
 DEFAULT_ZONE = "Asia/Shanghai"  # the policy's default, when responders/ cannot be read
 
 
@@ -91,18 +88,6 @@ async def _connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
             yield conn
 
 
-def _with_database(work: Callable[[], Coroutine[Any, Any, T]], settings: Settings) -> T | None:
-    """Run `work` on the service's existing database; None (after one line on stderr) when it cannot be."""
-    problem = missing_database(settings.database_url, settings.data_dir)
-    if problem is None:
-        try:
-            return asyncio.run(work())
-        except (DatabaseUnavailable, EmbeddedPostgresError) as err:
-            problem = str(err)
-    print(f"yuqing token: {problem}", file=sys.stderr)
-    return None
-
-
 async def _create(settings: Settings, person: str, lifetime: timedelta | None, label: str) -> tuple[int, str]:
     now = SystemClock().now()
     async with _connection(settings) as conn:
@@ -140,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"yuqing token: --expires: {exc}", file=sys.stderr)
             return 2
-        created = _with_database(lambda: _create(settings, args.person, lifetime, args.label), settings)
+        created = on_existing_database(
+            "yuqing token", lambda: _create(settings, args.person, lifetime, args.label), settings
+        )
         if created is None:
             return 1
         token_id, token = created
@@ -149,13 +136,13 @@ def run(args: argparse.Namespace) -> int:
         print(token)
         return 0
     if args.what == "list":
-        tokens = _with_database(lambda: _list(settings, args.person), settings)
+        tokens = on_existing_database("yuqing token", lambda: _list(settings, args.person), settings)
         if tokens is None:
             return 1
         for line in render_tokens(tokens, SystemClock().now(), _zone(args.responders)):
             print(line)
         return 0
-    revoked = _with_database(lambda: _revoke(settings, args.id), settings)
+    revoked = on_existing_database("yuqing token", lambda: _revoke(settings, args.id), settings)
     if revoked is None:
         return 1
     if revoked:

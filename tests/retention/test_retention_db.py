@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from monitor.cli import main
 from monitor.clock import FakeClock
 from monitor.commands.prune import prune
 from monitor.config.policy import RetentionPolicy
@@ -181,3 +182,24 @@ async def test_yuqing_prune_counts_then_deletes(
     done = await asyncio.wait_for(prune(settings, args, clock), 60)
     assert done.startswith("retention 180d: deleted 4 events") and done.endswith(" and 3 of their posts")
     assert await pool.fetchval("SELECT count(*) FROM events") == 2
+
+
+def test_yuqing_prune_refuses_where_there_is_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("YUQING_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["prune", "--dry-run", "--responders", str(ROOT / "responders")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("yuqing prune: no database: DATABASE_URL is not set")
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def test_yuqing_prune_on_the_command_line(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["prune", "--responders", str(ROOT / "responders")]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("retention 180d: deleted 0 events without an incident last seen before ")
