@@ -162,6 +162,7 @@ class GradingPolicy(BaseModel):
 
 # The shortest retention accepted: grouping's window is 72 h, and the weekly report reads the last week.
 MIN_RETENTION = timedelta(days=8)
+MAX_RETENTION = timedelta(days=36500)  # a century; longer is `null` (keep everything)
 
 
 class RetentionPolicy(BaseModel):
@@ -182,6 +183,8 @@ class RetentionPolicy(BaseModel):
                 f"must be at least {MIN_RETENTION.days}d: grouping looks back 72h and the weekly report "
                 "a week (null keeps everything)"
             )
+        if v is not None and v > MAX_RETENTION:
+            raise ValueError(f"must be at most {MAX_RETENTION.days}d; null keeps everything")
         return v
 
 

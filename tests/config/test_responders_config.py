@@ -170,7 +170,10 @@ def test_retention_is_bounded_below_and_can_be_switched_off(tmp_path: Path) -> N
     [problem] = _problems(root)
     assert problem.path == "retention.posts" and problem.message.startswith("must be at least 8d")
     assert problem.line == _line_of(policy, "posts: 7d")
-    _edit(policy, "  posts: 7d", "  posts: null")
+    _edit(policy, "  posts: 7d", "  posts: 999999d")  # would reach back before year 1
+    [problem] = _problems(root)
+    assert problem.message.startswith("must be at most 36500d; null keeps everything")
+    _edit(policy, "  posts: 999999d", "  posts: null")
     assert load_responders(root).policy.retention.posts is None
     _edit(policy, "  posts: null", "  posts: forever")
     [problem] = _problems(root)
