@@ -24,6 +24,7 @@ from monitor.engine.jobs import engine_jobs
 from monitor.metrics import Metrics
 from monitor.observability.job import ObservabilityRefresher
 from monitor.pipeline.jobs import pipeline_jobs
+from monitor.reload import Reload
 from monitor.retention.job import retention_jobs
 from monitor.settings import Settings
 from monitor.sources.job import poll_job
@@ -163,14 +164,23 @@ async def start_http(app: web.Application, host: str, port: int) -> web.AppRunne
 
 
 async def run_service(
-    settings: Settings, clock: Clock | None = None, stop: asyncio.Event | None = None
-) -> None:
-    """`yuqing run`: worker jobs and/or the web server until SIGINT/SIGTERM or `stop`."""
+    settings: Settings,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+    *,
+    reload_on_hup: bool = False,
+) -> bool:
+    """`yuqing run`: worker jobs and/or the web server until SIGINT/SIGTERM or `stop`. With `reload_on_hup`,
+    SIGHUP checks the configuration files and, if they pass, stops too and returns True: start again."""
     stop = stop or asyncio.Event()
+    reload = Reload(settings.responders_path, settings.sources_path, stop)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    handlers = [(signal.SIGINT, stop.set), (signal.SIGTERM, stop.set)]
+    if reload_on_hup:
+        handlers.append((signal.SIGHUP, reload.ask))
+    for sig, handler in handlers:
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, handler)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
     async with (
@@ -202,4 +212,5 @@ async def run_service(
         finally:
             if runner is not None:
                 await runner.cleanup()
-    print("yuqing: stopped", flush=True)
+    print("yuqing: stopped" + (" for the reload" if reload.requested else ""), flush=True)
+    return reload.requested

@@ -53,13 +53,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_env(args, listen)
         warn_at_start(settings)
-        asyncio.run(run_service(settings))
+        reload = asyncio.run(run_service(settings, reload_on_hup=True))
     except ConfigError as err:
         return print_problems("yuqing run", err, sys.stderr, "not starting")
     except (EmbeddedPostgresError, DatabaseUnavailable, ListenError) as err:
         print(f"yuqing run: {err}", file=sys.stderr)
         return 1
+    if reload:
+        restart()
     return 0
+
+
+def restart() -> None:
+    """Start this command again in this process (the same pid, which systemd and Compose follow), with the
+    configuration files as they are now; everything of the old run has been stopped and closed."""
+    print("yuqing run: starting again with the new configuration", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os.execv(sys.executable, sys.orig_argv)  # noqa: S606 - this process's own interpreter and arguments
 
 
 def settings_from_env(args: argparse.Namespace, listen: tuple[str, int]) -> Settings:

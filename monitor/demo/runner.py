@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -202,7 +203,8 @@ async def run_demo(opts: DemoOptions) -> None:
                 ]
                 if opts.minutes is not None:
                     tasks.append(asyncio.create_task(_stop_after(opts.minutes * 60, stop)))
-                done, _ = await asyncio.wait([service, *tasks], return_when=asyncio.FIRST_EXCEPTION)
+                watched: list[asyncio.Task[Any]] = [service, *tasks]
+                done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_EXCEPTION)
                 stop.set()
                 for task in tasks:
                     task.cancel()
@@ -223,7 +225,7 @@ async def _stop_after(seconds: float, stop: asyncio.Event) -> None:
     stop.set()
 
 
-async def _wait_ready(base_url: str, service: asyncio.Task[None], limit: float = 60.0) -> None:
+async def _wait_ready(base_url: str, service: asyncio.Task[bool], limit: float = 60.0) -> None:
     """Wait (bounded) until the console answers /readyz, or fail if the service died."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
