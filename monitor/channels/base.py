@@ -54,6 +54,7 @@ class Destination:
     person_id: str | None = None  # the person this route reaches, for personal links
     members: tuple[str, ...] = ()  # people reached through a group channel
     url_env: str | None = None  # the variable `url` comes from, named when it is missing (never the value)
+    secret_env: str | None = None  # the variable `secret` comes from (`yuqing notify-test --dry-run`)
 
 
 def not_configured(what: str, dest: Destination) -> ChannelError:

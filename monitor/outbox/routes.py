@@ -64,6 +64,7 @@ def _channel(
         person_id=person,
         members=members,
         url_env=url_env,
+        secret_env=secret_env,
     )
 
 
@@ -110,6 +111,7 @@ def person_routes(responders: Responders, person_id: str, env: Mapping[str, str]
                 person_id=person.id,
                 members=(person.id,),
                 url_env=url_env,
+                secret_env=secret_env,
             )
         )
     seen: set[str] = set()
