@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,9 @@ def restart() -> None:
     configuration files as they are now; everything of the old run has been stopped and closed."""
     print("yuqing run: starting again with the new configuration", file=sys.stderr, flush=True)
     sys.stdout.flush()
+    # Another SIGHUP before the new run installs its handler would otherwise end the process (and systemd
+    # counts SIGHUP as a clean exit, so it would not restart it): ignored until then (kept across exec).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     os.execv(sys.executable, sys.orig_argv)  # noqa: S606 - this process's own interpreter and arguments
 
 

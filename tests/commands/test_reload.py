@@ -102,6 +102,16 @@ async def test_sighup_keeps_a_bad_configuration_out_and_restarts_with_a_good_one
             text = log.read_text()
             assert "stopped for the reload" in text and "starting again with the new configuration" in text
             assert text.count("console and API on") == 2 and "Traceback" not in text
+            # a second reload signal while the new run is still starting is not the end of the process
+            service.send_signal(signal.SIGHUP)
+
+            async def restarting() -> bool:
+                return log.read_text().count("starting again") == 2
+
+            await _until(restarting, "the second reload did not start")
+            service.send_signal(signal.SIGHUP)
+            await _until(serving, "the console did not come back after a reload signal during start-up")
+            assert service.poll() is None
     finally:
         service.send_signal(signal.SIGTERM)
         try:
