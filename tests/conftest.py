@@ -19,6 +19,7 @@ from monitor.config.responders import Responders, load_responders
 from monitor.db.embedded import EmbeddedPostgres, start_embedded
 from monitor.db.migrate import migrate
 from monitor.db.pool import connect, create_pool
+from tests.channels.smtp import Mailbox, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -103,3 +104,10 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def responders() -> Responders:
     return load_responders(ROOT / "responders")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on loopback: its mailbox and port."""
+    with smtp_server() as running:
+        yield running

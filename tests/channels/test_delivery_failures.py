@@ -29,7 +29,7 @@ from monitor.outbox.routes import resolve
 from monitor.outbox.sender import Sender
 from tests.channels.fakes import serve
 from tests.channels.notices import NOW, notice
-from tests.channels.test_email import free_port
+from tests.channels.smtp import free_port
 from tests.engine.helpers import drive, open_incident
 
 

@@ -2,56 +2,12 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import Iterator
-from email.message import Message
-from typing import Any
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from monitor.channels.base import ChannelError, Destination
 from monitor.channels.email import EmailChannel, SmtpSettings
 from tests.channels.notices import notice
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps messages and can refuse recipients with a chosen code."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse: str | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        if self.refuse:
-            return self.refuse
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+from tests.channels.smtp import Mailbox, free_port
 
 
 async def test_mail_is_delivered_with_escaped_html(smtp: tuple[Mailbox, int]) -> None:

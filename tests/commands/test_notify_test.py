@@ -8,7 +8,7 @@ import asyncio
 import io
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +17,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 
 from monitor.channels.base import Destination
 from monitor.channels.registry import ChannelSet
@@ -27,7 +26,7 @@ from monitor.clock import SystemClock
 from monitor.commands.notify_test import Route, line, notice_for, outcome, redact, send_all
 from monitor.config.responders import load_responders
 from tests.channels.fakes import FakeDingTalk, FakeFeishu, FakeGateway, FakeWeCom, serve
-from tests.channels.test_email import Mailbox, free_port
+from tests.channels.smtp import Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
 # 应急管理局: signed DingTalk robot; 水务局: WeCom robot; 人社局: signed Feishu bot. Each has a mail channel
@@ -64,17 +63,6 @@ def responders(tmp_path: Path) -> Path:
         text.replace(sms, sms + '      - {kind: voice, to: "+8613864540002"}\n'), encoding="utf-8"
     )
     return root
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import timedelta
 import aiohttp
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 
 from monitor.channels.registry import build_channels
 from monitor.clock import FakeClock
@@ -17,47 +16,46 @@ from monitor.links import LinkSigner
 from monitor.outbox.retry import RetryPolicy
 from monitor.outbox.sender import Sender
 from tests.channels.fakes import FakeDingTalk, FakeGateway, serve
-from tests.channels.test_email import Mailbox, free_port
+from tests.channels.smtp import Mailbox
 from tests.engine.helpers import drive, open_incident
 
 
 @pytest.mark.parametrize("fallback_after_s", [180.0, 3600.0], ids=["falls-back", "waits-for-recovery"])
 async def test_robot_down_ten_minutes(
-    pool: asyncpg.Pool, clock: FakeClock, responders: Responders, fallback_after_s: float
+    pool: asyncpg.Pool,
+    clock: FakeClock,
+    responders: Responders,
+    fallback_after_s: float,
+    smtp: tuple[Mailbox, int],
 ) -> None:
     t0 = clock.now()
     recovery = t0 + timedelta(minutes=10)
     robot = FakeDingTalk(clock, down_until=recovery)
     gateway = FakeGateway(clock)
-    box, smtp_port = Mailbox(), free_port()
-    smtp = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    try:
-        async with (
-            serve(robot.app()) as robot_url,
-            serve(gateway.app()) as gw_url,
-            aiohttp.ClientSession() as http,
-        ):
-            env = {
-                "YQ_YINGJI_DINGTALK_URL": f"{robot_url}/robot/send?access_token={robot.token}",
-                "YQ_YINGJI_DINGTALK_SECRET": robot.secret or "",
-                "YUQING_SMS_GATEWAY_URL": f"{gw_url}/sms",
-                "YUQING_SMS_GATEWAY_SECRET": gateway.secret or "",
-                "YUQING_SMTP_HOST": "127.0.0.1",
-                "YUQING_SMTP_PORT": str(smtp_port),
-            }
-            channels = build_channels(http, clock, env, pool)
-            sender = Sender(
-                pool, clock, responders, channels, links=LinkSigner(b"s", "https://yq.example"), env=env,
-                worker_id="s", retry=RetryPolicy(fallback_after_s=fallback_after_s),
-            )  # fmt: skip
-            workers = [(Engine(pool, clock, None, responders), sender)]
-            async with pool.acquire() as conn:
-                for _ in range(3):
-                    await open_incident(conn, responders, clock.now(), grade=2, lead="yingji")
-            await drive(pool, clock, workers, t0 + timedelta(minutes=25))
-    finally:
-        smtp.stop()
+    box, smtp_port = smtp
+    async with (
+        serve(robot.app()) as robot_url,
+        serve(gateway.app()) as gw_url,
+        aiohttp.ClientSession() as http,
+    ):
+        env = {
+            "YQ_YINGJI_DINGTALK_URL": f"{robot_url}/robot/send?access_token={robot.token}",
+            "YQ_YINGJI_DINGTALK_SECRET": robot.secret or "",
+            "YUQING_SMS_GATEWAY_URL": f"{gw_url}/sms",
+            "YUQING_SMS_GATEWAY_SECRET": gateway.secret or "",
+            "YUQING_SMTP_HOST": "127.0.0.1",
+            "YUQING_SMTP_PORT": str(smtp_port),
+        }
+        channels = build_channels(http, clock, env, pool)
+        sender = Sender(
+            pool, clock, responders, channels, links=LinkSigner(b"s", "https://yq.example"), env=env,
+            worker_id="s", retry=RetryPolicy(fallback_after_s=fallback_after_s),
+        )  # fmt: skip
+        workers = [(Engine(pool, clock, None, responders), sender)]
+        async with pool.acquire() as conn:
+            for _ in range(3):
+                await open_incident(conn, responders, clock.now(), grade=2, lead="yingji")
+        await drive(pool, clock, workers, t0 + timedelta(minutes=25))
 
     rows = await pool.fetch("SELECT * FROM outbox ORDER BY id")
     assert rows and {r["status"] for r in rows} <= {"sent", "merged"}, "a message was lost"
