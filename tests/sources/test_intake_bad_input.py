@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -13,15 +12,8 @@ from monitor.clock import FakeClock
 from monitor.config.responders import Responders
 from monitor.web import intake
 from tests.sources.test_intake import ENV, ORDER, Client, bearer, make_client, post, signed
+from tests.sources.test_intake import client as client  # the intake on a test server (a fixture)
 from tests.web.test_bad_input import raw_post
-
-
-@pytest.fixture
-async def client(
-    pool: asyncpg.Pool, clock: FakeClock, responders: Responders, tmp_path: Path
-) -> AsyncIterator[Client]:
-    async for c in make_client(pool, clock, responders, tmp_path, ENV):
-        yield c
 
 
 @pytest.mark.parametrize("digits", [21, 400, 5000])
@@ -89,9 +81,9 @@ async def test_a_bad_order_no_is_422_even_without_a_salt(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in ENV.items() if k != "YUQING_PII_SALT"}
-    async for client in make_client(pool, clock, responders, tmp_path, env):
+    async for salted in make_client(pool, clock, responders, tmp_path, env):
         body = json.dumps(ORDER | {"order_no": 0}, ensure_ascii=False).encode().replace(b": 0,", b": 1.5,")
-        status, reply = await post(client, body)
+        status, reply = await post(salted, body)
         assert (status, [p["field"] for p in reply["detail"]]) == (422, ["order_no"])
 
 
@@ -99,13 +91,13 @@ async def test_a_short_salt_is_only_told_to_authenticated_callers(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, tmp_path: Path
 ) -> None:
     env = ENV | {"YUQING_PII_SALT": "short"}
-    async for client in make_client(pool, clock, responders, tmp_path, env):
+    async for short in make_client(pool, clock, responders, tmp_path, env):
         for headers in ({}, bearer("wrong-token"), {intake.SIGNATURE_HEADER: "sha256=00"}):
-            async with client.post(intake.PATH, json=ORDER, headers=headers) as response:
+            async with short.post(intake.PATH, json=ORDER, headers=headers) as response:
                 text = await response.text()
                 assert response.status == 401, text
                 assert "SALT" not in text and "盐" not in text and "配置" not in text
-        status, reply = await post(client, ORDER)
+        status, reply = await post(short, ORDER)
         assert status == 503 and "YUQING_PII_SALT" in reply["detail"]
 
 
