@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from monitor.text.features import Doc, FeatureSpec
-from monitor.text.sentiment import NEGATIVE, SentimentModel
+from monitor.text.sentiment import NEGATIVE, SentimentModel, is_negative, negative_kind
+from monitor.text.training.datasets import Labelled, training_label
 from monitor.text.training.sentiment_fit import SentimentRecipe, _matrix, fit_recipe, log_count_ratio
 
 pytest.importorskip("sklearn")
@@ -50,3 +51,41 @@ def test_nb_scaling_is_folded_into_the_weights() -> None:
     got = [r.probs[NEGATIVE] for r in SentimentModel(model).predict(docs)]
     assert np.allclose(got, expected, atol=0.02)
     assert all((p > 0.5) == (y == NEGATIVE) for p, y in zip(got, labels, strict=True))
+
+
+KINDS = ["angry", "sad", "fear", "angry", "sad"]  # of TEXTS["negative"], in order
+
+
+def test_negative_kinds_are_classes_whose_sum_is_p_negative() -> None:
+    """Negative texts of a known kind keep their own class; P(negative) and the polarity use their sum."""
+    docs, labels, sources = _data()
+    kinds = iter(KINDS)
+    labels = [negative_kind(next(kinds)) if y == NEGATIVE else y for y in labels]
+    model = SentimentModel(fit_recipe(docs, labels, sources, SentimentRecipe(SPEC, c=1.0, nb_floor=0.5)))
+    assert set(model.model.classes) == {
+        "negative:angry", "negative:sad", "negative:fear", "positive", "neutral"
+    }  # fmt: skip
+    results = model.predict(docs, explain=3)
+    summed = [sum(p for c, p in r.probs.items() if is_negative(c)) for r in results]
+    assert np.allclose(model.negative_probability(docs), summed, atol=1e-3)
+    assert [r.polarity == NEGATIVE for r in results] == [is_negative(y) for y in labels]
+    assert all(r.terms for r, y in zip(results, labels, strict=True) if is_negative(y))
+    collapsed = fit_recipe(docs, labels, sources, SentimentRecipe(SPEC, c=1.0, nb_floor=0.5, kinds=False))
+    assert set(collapsed.classes) == {NEGATIVE, "positive", "neutral"}
+
+
+def test_training_label_names_the_kind_of_negative_texts_only() -> None:
+    assert training_label(Labelled("气死了", NEGATIVE, "virus_train", "angry")) == "negative:angry"
+    assert training_label(Labelled("差评", NEGATIVE, "waimai_10k")) == NEGATIVE
+    assert training_label(Labelled("开心", "positive", "virus_train")) == "positive"
+    assert is_negative("negative:fear") and is_negative(NEGATIVE) and not is_negative("negatively")
+
+
+def test_a_model_without_a_negative_class_is_refused() -> None:
+    docs, labels, sources = _data()
+    only = [(d, y, s) for d, y, s in zip(docs, labels, sources, strict=True) if y != NEGATIVE]
+    model = fit_recipe(
+        [d for d, _, _ in only], [y for _, y, _ in only], [s for _, _, s in only], SentimentRecipe(SPEC)
+    )
+    with pytest.raises(ValueError, match="no 'negative' class"):
+        SentimentModel(model)

@@ -8,14 +8,20 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.text.sentiment import NEGATIVE, negative_kind
+
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 # Sentiment classes shared by every source: emotion sets keep neutral/surprise apart from positive, so the
 # model learns that news-like and surprised posts are not negative (SMP2020 counts only angry/sad/fear).
-NEG, POS, NEUTRAL, SURPRISE = "negative", "positive", "neutral", "surprise"
+NEG, POS, NEUTRAL, SURPRISE = NEGATIVE, "positive", "neutral", "surprise"
 SMP_CLASSES = {"angry": NEG, "sad": NEG, "fear": NEG, "happy": POS, "neutral": NEUTRAL, "surprise": SURPRISE}
 # covid19_weibo_emotion7: 0 fear, 1 disgust, 2 optimism, 3 surprise, 4 gratitude, 5 sadness, 6 anger
 COVID7_CLASSES = {"0": NEG, "1": NEG, "2": POS, "3": SURPRISE, "4": POS, "5": NEG, "6": NEG}
+# The kind of a negative text where the source says it (SMP2020's emotions; covid7's, disgust taken as anger):
+# the model learns one class per kind (see monitor/text/sentiment.py).
+SMP_KINDS = {"angry": "angry", "sad": "sad", "fear": "fear"}
+COVID7_KINDS = {"0": "fear", "1": "angry", "5": "sad", "6": "angry"}
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 SAME_MESSAGE_OVERLAP = 0.5
 TOPICS = ("城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生")
@@ -28,6 +34,12 @@ class Labelled:
     text: str
     label: str
     source: str
+    kind: str | None = None  # of a negative text: angry / sad / fear, where the source says
+
+
+def training_label(r: Labelled) -> str:
+    """The class a model learns: a negative text's kind when known (`negative:angry`), else its label."""
+    return negative_kind(r.kind) if r.label == NEG and r.kind else r.label
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -38,7 +50,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def smp(data: Path, name: str) -> list[Labelled]:
     """SMP2020-EWECT file (id,label,content) with emotions mapped to the four sentiment classes."""
     return [
-        Labelled(r["content"], SMP_CLASSES[r["label"]], name)
+        Labelled(r["content"], SMP_CLASSES[r["label"]], name, SMP_KINDS.get(r["label"]))
         for r in _rows(data / "sentiment" / f"{name}.csv")
     ]
 
@@ -51,7 +63,7 @@ def smp_emotions(data: Path, name: str) -> list[str]:
 def covid7(data: Path) -> list[Labelled]:
     path = data / "sentiment" / "covid19_weibo_emotion7.csv"
     return [
-        Labelled(r["review"], COVID7_CLASSES[r["label"]], "covid7")
+        Labelled(r["review"], COVID7_CLASSES[r["label"]], "covid7", COVID7_KINDS.get(r["label"]))
         for r in _rows(path)
         if r["label"] in COVID7_CLASSES
     ]

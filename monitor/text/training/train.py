@@ -57,6 +57,8 @@ SENTIMENT_ABLATIONS = {
     ),
     "NB-scaled char 1-3 + jieba words (|r|, C=0.5)": SentimentRecipe(_CHAR_WORDS, 0.5, 0.0),
     "NB-scaled char 1-3 + jieba words (|r|, C=2)": SentimentRecipe(_CHAR_WORDS, 2.0, 0.0),
+    "NB-scaled char 1-3 + jieba words (0.5+|r|, C=1), one negative class (no angry/sad/fear kinds)":
+        SentimentRecipe(_CHAR_WORDS, 1.0, 0.5, kinds=False),
 }  # fmt: skip
 
 
@@ -99,9 +101,8 @@ def train_sentiment(
     best: tuple[float, str, LinearModel] | None = None
     for name, recipe in SENTIMENT_CANDIDATES.items():
         log(f"sentiment: fitting {name}")
-        model = fit_recipe(x_train, [r.label for r in train], [r.source for r in train], recipe)
-        scores = SentimentModel(model).predict(x_dev)
-        p = np.array([s.probs[NEGATIVE] for s in scores])
+        model = fit_recipe(x_train, [ds.training_label(r) for r in train], [r.source for r in train], recipe)
+        p = SentimentModel(model).negative_probability(x_dev)
         rep = _binary_report(p, y_dev, domain)
         candidates[name] = rep
         log(f"sentiment: {name}: {json.dumps(rep)}")
@@ -111,8 +112,10 @@ def train_sentiment(
         report["ablations"] = {}
         for name, recipe in SENTIMENT_ABLATIONS.items():
             log(f"sentiment: ablation {name}")
-            model = fit_recipe(x_train, [r.label for r in train], [r.source for r in train], recipe)
-            p = np.array([s.probs[NEGATIVE] for s in SentimentModel(model).predict(x_dev)])
+            model = fit_recipe(
+                x_train, [ds.training_label(r) for r in train], [r.source for r in train], recipe
+            )
+            p = SentimentModel(model).negative_probability(x_dev)
             report["ablations"][name] = _binary_report(p, y_dev, domain)
             log(f"sentiment: {name}: {json.dumps(report['ablations'][name])}")
     assert best is not None
@@ -124,7 +127,7 @@ def train_sentiment(
     log(f"sentiment: final fit of {name} on the training sources and every dev row")
     model = fit_recipe(
         x_train + x_dev,
-        [r.label for r in train] + [r.label for r in dev],
+        [ds.training_label(r) for r in train] + [ds.training_label(r) for r in dev],
         [r.source for r in train] + [r.source for r in dev],
         _with_dev(SENTIMENT_CANDIDATES[name]),
     )
@@ -161,16 +164,16 @@ def _dev_fold_scores(
     """Out-of-fold P(negative) of the recipe trained on the training sources plus the other dev folds, the
     threshold chosen on them (accuracy + negative F1), and the report of both."""
     fold = assign_folds([r.source for r in dev])
-    labels, sources = [r.label for r in train], [r.source for r in train]
+    labels, sources = [ds.training_label(r) for r in train], [r.source for r in train]
 
     def fit_and_score(fit_idx: np.ndarray[Any, Any], held: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         model = fit_recipe(
             x_train + pick(x_dev, fit_idx),
-            labels + [r.label for r in pick(dev, fit_idx)],
+            labels + [ds.training_label(r) for r in pick(dev, fit_idx)],
             sources + [r.source for r in pick(dev, fit_idx)],
             _with_dev(recipe),
         )
-        return np.array([s.probs[NEGATIVE] for s in SentimentModel(model).predict(pick(x_dev, held))])
+        return SentimentModel(model).negative_probability(pick(x_dev, held))
 
     oof = out_of_fold(fold, fit_and_score, lambda k: log(f"sentiment: dev fold {k + 1} of {fold.max() + 1}"))
     threshold = best_joint_threshold(oof, y_dev)
