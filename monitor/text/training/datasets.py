@@ -48,7 +48,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def smp(data: Path, name: str) -> list[Labelled]:
-    """SMP2020-EWECT file (id,label,content) with emotions mapped to the four sentiment classes."""
+    """SMP2020-EWECT file (id,label,content) with emotions mapped to the four sentiment classes, negative
+    texts keeping their emotion as their kind."""
     return [
         Labelled(r["content"], SMP_CLASSES[r["label"]], name, SMP_KINDS.get(r["label"]))
         for r in _rows(data / "sentiment" / f"{name}.csv")
@@ -61,6 +62,7 @@ def smp_emotions(data: Path, name: str) -> list[str]:
 
 
 def covid7(data: Path) -> list[Labelled]:
+    """covid19_weibo_emotion7 mapped like SMP2020; negative texts keep their kind (disgust as anger)."""
     path = data / "sentiment" / "covid19_weibo_emotion7.csv"
     return [
         Labelled(r["review"], COVID7_CLASSES[r["label"]], "covid7", COVID7_KINDS.get(r["label"]))
