@@ -17,6 +17,7 @@ from monitor.channels.alertmanager import AlertmanagerChannel
 from monitor.channels.base import ChannelError, Destination
 from monitor.clock import FakeClock
 from tests.channels.notices import NOW, notice
+from tests.ports import free_port
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 CONFIG = """
@@ -26,12 +27,6 @@ route:
 receivers:
   - name: blackhole
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from monitor.outbox.routes import resolve
 from monitor.outbox.sender import Sender
 from tests.channels.fakes import serve
 from tests.channels.notices import NOW, notice
-from tests.channels.smtp import free_port
 from tests.engine.helpers import drive, open_incident
+from tests.ports import free_port
 
 
 async def test_every_not_configured_error_names_its_variable() -> None:

@@ -7,7 +7,8 @@ import pytest
 from monitor.channels.base import ChannelError, Destination
 from monitor.channels.email import EmailChannel, SmtpSettings
 from tests.channels.notices import notice
-from tests.channels.smtp import Mailbox, free_port
+from tests.channels.smtp import Mailbox
+from tests.ports import free_port
 
 
 async def test_mail_is_delivered_with_escaped_html(smtp: tuple[Mailbox, int]) -> None:

@@ -16,7 +16,7 @@ import aiohttp
 import asyncpg
 
 from monitor.web.auth import create_token
-from tests.commands.test_run_command import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 60.0

@@ -7,7 +7,8 @@ import pytest
 
 from monitor.config.errors import ConfigError
 from monitor.settings import Settings, listen_url, parse_public_url, public_url_warning
-from tests.commands.test_run_command import _run, free_port
+from tests.commands.test_run_command import _run
+from tests.ports import free_port
 
 ADVICE = "set YUQING_PUBLIC_URL to the address people reach the console at"
 

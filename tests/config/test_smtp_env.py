@@ -3,8 +3,9 @@ problem: no traceback, and no start that would send mail in plain text."""
 
 from __future__ import annotations
 
-from tests.commands.test_run_command import _run, free_port
+from tests.commands.test_run_command import _run
 from tests.config.test_env_references import _check
+from tests.ports import free_port
 
 BAD = {"YUQING_SMTP_PORT": "smtp", "YUQING_SMTP_TLS": "startls"}
 PORT = "environment: YUQING_SMTP_PORT: expected a port number from 1 to 65535 (default 25), got 'smtp'"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,15 +13,9 @@ import pytest
 from monitor.db.embedded import start_embedded
 from monitor.demo.corpus import build_corpus
 from monitor.demo.runner import DemoOptions, run_demo
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_corpus_has_every_channel_and_the_scenario() -> None:
@@ -41,7 +34,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path]
     lines: list[str] = []
     opts = DemoOptions(
         speed=300.0,
-        listen=("127.0.0.1", _free_port()),
+        listen=("127.0.0.1", free_port()),
         responders=ROOT / "responders",
         data_dir=data_dir / "d",
         minutes=2.0,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from monitor.app import build_jobs, build_web, run_service, services_for
 from monitor.clock import FakeClock
 from monitor.settings import Settings
 from tests.deploy.conftest import DASHBOARDS, METRIC, ROOT, dashboard_queries, load_dashboard, rule_exprs
+from tests.ports import free_port
 from tests.reports.seed import NOW, seed
 
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
@@ -56,18 +56,11 @@ def _settings(db_url: str, role: str, port: int) -> Settings:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def _serve(app: web.Application) -> AsyncIterator[str]:
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield f"http://127.0.0.1:{port}"
@@ -120,7 +113,7 @@ def _labels(line: str) -> set[str]:
 
 async def test_a_worker_serves_health_and_metrics_for_prometheus(db_url: str, tmp_path: Path) -> None:
     """`yuqing run --role worker` serves /healthz and /metrics (its engine metrics live there), no console."""
-    port = _free_port()
+    port = free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(run_service(_settings(db_url, "worker", port), FakeClock(NOW), stop))
     try:

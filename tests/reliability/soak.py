@@ -14,7 +14,6 @@ import hashlib
 import os
 import random
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -29,18 +28,12 @@ import aiohttp
 from aiohttp import web
 
 from monitor.app import start_http
+from tests.ports import free_port
 from tests.reliability.soak_worker import ROOT, FileClock
 
 HOST = "127.0.0.1"
 PUSH_TOKEN = "soak-push-token-0123456789"
 PUSH_SOURCE = "soak-12345"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class SimTime:

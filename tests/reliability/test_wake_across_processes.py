@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from monitor.wake import (
     wakes_here,
 )
 from monitor.worker import Wakeup
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "push-token-for-tests"
@@ -289,7 +289,7 @@ async def test_a_push_to_a_web_only_process_wakes_a_workers_stages(
     db_url: str, pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     """`--role web` runs no stages, so its 12345 intake must reach the workers' stages over NOTIFY."""
-    async with worker(db_url, "b") as b, service(_settings(db_url, tmp_path, "web", _free_port())) as base:
+    async with worker(db_url, "b") as b, service(_settings(db_url, tmp_path, "web", free_port())) as base:
         assert await _listening_sessions(pool) == 1  # only the test's worker: a web process does not listen
         headers = {"Authorization": f"Bearer {TOKEN}"}
         async with (
@@ -304,17 +304,10 @@ async def test_a_push_to_a_web_only_process_wakes_a_workers_stages(
 async def test_a_worker_process_listens_while_it_runs(
     db_url: str, pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
-    async with service(_settings(db_url, tmp_path, "worker", _free_port())):
+    async with service(_settings(db_url, tmp_path, "worker", free_port())):
         await asyncio.wait_for(_until_listening(pool), WAIT_S)
         assert await _listening_sessions(pool) == 1
     assert await _listening_sessions(pool) == 0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def _listening_sessions(pool: asyncpg.Pool) -> int:

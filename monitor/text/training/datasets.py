@@ -56,11 +56,6 @@ def smp(data: Path, name: str) -> list[Labelled]:
     ]
 
 
-def smp_emotions(data: Path, name: str) -> list[str]:
-    """The original six emotion labels of an SMP2020 file, for per-emotion error analysis."""
-    return [r["label"] for r in _rows(data / "sentiment" / f"{name}.csv")]
-
-
 def covid7(data: Path) -> list[Labelled]:
     """covid19_weibo_emotion7 mapped like SMP2020; negative texts keep their kind (disgust as anger)."""
     path = data / "sentiment" / "covid19_weibo_emotion7.csv"
