@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from monitor.config.departments import Department, Person
+from monitor.config.departments import Department, DepartmentKind, Person
 from monitor.config.errors import ConfigError, ConfigProblem, problems_from_validation
 from monitor.config.loader import Lines, not_found, read_yaml_lines, with_lines
 from monitor.config.policy import Policy
@@ -185,55 +185,123 @@ def load_responders(root: Path | str) -> Responders:
     policy = _validate(Policy, _safe_read(policy_path, problems, lines), str(policy_path), problems)
     regions = _check_regions(regions_model, str(regions_path), problems) if regions_model else {}
 
-    departments: dict[str, Department] = {}
-    files: dict[str, str] = {}
-    people: dict[str, tuple[Department, Person]] = {}
     dept_files = sorted(p for p in root.glob("*.yaml") if not p.name.startswith("_"))
     dept_files += sorted(p for p in root.glob("*.yml") if not p.name.startswith("_"))
-    for path in dept_files:
-        dept = _validate(Department, _safe_read(path, problems, lines), str(path), problems)
-        if dept is None:
-            continue
-        if dept.id in departments:
-            problems.append(
-                ConfigProblem(
-                    str(path), "id", f"duplicate department id {dept.id!r} (also in {files[dept.id]})"
-                )
-            )
-            continue
-        departments[dept.id] = dept
-        files[dept.id] = str(path)
-        _check_department(dept, str(path), regions, problems)
-        for pi, person in enumerate(dept.people):
-            if person.id in people:
-                other = people[person.id][0].id
-                problems.append(
-                    ConfigProblem(
-                        str(path), f"people[{pi}].id", f"duplicate person id {person.id!r} (also in {other})"
-                    )
-                )
-            people[person.id] = (dept, person)
-
-    for dept_id, dept in departments.items():
-        if dept.parent is not None and dept.parent not in departments:
-            problems.append(ConfigProblem(files[dept_id], "parent", f"unknown department {dept.parent!r}"))
-    if departments:
-        desks = [d.id for d in departments.values() if d.kind == "duty_desk"]
-        if len(desks) != 1:
-            problems.append(
-                ConfigProblem(
-                    str(root), "", f"expected exactly one department with kind: duty_desk, found {len(desks)}"
-                )
-            )
-        if not any(d.kind == "press_office" for d in departments.values()):
-            problems.append(ConfigProblem(str(root), "", "expected a department with kind: press_office"))
+    claims = [_read_department(path, problems, lines) for path in dept_files]
+    claims, duplicates = _unique_ids(claims)
+    problems.extend(duplicates)
+    for claim in claims:
+        if claim.department is not None:
+            _check_department(claim.department, claim.file, regions, problems)
+    problems.extend(_duplicate_people(claims))
+    problems.extend(_unknown_parents(claims))
+    if claims:
+        problems.extend(_kind_counts([c.kind for c in claims], str(root)))
     elif not problems:
         problems.append(ConfigProblem(str(root), "", "no department files (*.yaml) found"))
 
     if problems:
         raise ConfigError(with_lines(problems, lines))
     assert policy is not None
+    departments = {c.department.id: c.department for c in claims if c.department is not None}
+    people = {p.id: (d, p) for d in departments.values() for p in d.people}
     return Responders(departments=departments, regions=regions, policy=policy, root=root, people=people)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """What one department file says it is: all of it when valid, what can still be read when not."""
+
+    file: str
+    id: str | None
+    kind: str | None  # None: a broken file's kind is unreadable, so it may be any kind
+    person_ids: tuple[str | None, ...]  # by position in `people`; None where unreadable
+    department: Department | None = None  # None: the file failed validation
+
+    @property
+    def name(self) -> str:
+        return self.id or Path(self.file).name
+
+
+_KINDS: tuple[str, ...] = get_args(DepartmentKind)
+
+
+def _read_department(path: Path, problems: list[ConfigProblem], lines: dict[str, Lines]) -> _Claim:
+    data = _safe_read(path, problems, lines)
+    dept = _validate(Department, data, str(path), problems)
+    if dept is None:
+        return _raw_claim(data, str(path))
+    return _Claim(str(path), dept.id, dept.kind, tuple(p.id for p in dept.people), dept)
+
+
+def _raw_claim(data: Any, file: str) -> _Claim:
+    """The id, kind and people a file that failed validation still states, where they are readable,
+    so that the checks across files blame only the broken file, not the files that name it."""
+    if not isinstance(data, dict):
+        return _Claim(file, None, None, ())
+    dept_id, kind, people = data.get("id"), data.get("kind", "department"), data.get("people")
+    person_ids = tuple(
+        p.get("id") if isinstance(p, dict) and isinstance(p.get("id"), str) else None
+        for p in (people if isinstance(people, list) else ())
+    )
+    return _Claim(
+        file, dept_id if isinstance(dept_id, str) else None, kind if kind in _KINDS else None, person_ids
+    )
+
+
+def _unique_ids(claims: list[_Claim]) -> tuple[list[_Claim], list[ConfigProblem]]:
+    """The first file to claim an id keeps it; a later one is a duplicate, valid or not, and is dropped."""
+    kept: list[_Claim] = []
+    owners: dict[str, str] = {}
+    problems: list[ConfigProblem] = []
+    for c in claims:
+        if c.id is not None and c.id in owners:
+            message = f"duplicate department id {c.id!r} (also in {owners[c.id]})"
+            problems.append(ConfigProblem(c.file, "id", message))
+            continue
+        if c.id is not None:
+            owners[c.id] = c.file
+        kept.append(c)
+    return kept, problems
+
+
+def _duplicate_people(claims: list[_Claim]) -> list[ConfigProblem]:
+    """A person id says one person in one department, across every file, broken ones included."""
+    owners: dict[str, str] = {}
+    problems: list[ConfigProblem] = []
+    for c in claims:
+        for pi, person_id in enumerate(c.person_ids):
+            if person_id is None:
+                continue
+            if person_id in owners:
+                message = f"duplicate person id {person_id!r} (also in {owners[person_id]})"
+                problems.append(ConfigProblem(c.file, f"people[{pi}].id", message))
+            owners.setdefault(person_id, c.name)
+    return problems
+
+
+def _unknown_parents(claims: list[_Claim]) -> list[ConfigProblem]:
+    """A parent names a department; one whose file is broken is not unknown (that file has the problem).
+    A broken file with no readable id may be the one meant: its file name stands in for the id."""
+    known = {c.id or Path(c.file).stem for c in claims}
+    return [
+        ConfigProblem(c.file, "parent", f"unknown department {c.department.parent!r}")
+        for c in claims
+        if c.department is not None and c.department.parent is not None and c.department.parent not in known
+    ]
+
+
+def _kind_counts(kinds: list[str | None], root: str) -> list[ConfigProblem]:
+    """Exactly one duty desk and at least one press office. An unreadable kind (None) may be either, so
+    only a count that is wrong whatever those kinds are is reported."""
+    problems: list[ConfigProblem] = []
+    desks, unreadable = kinds.count("duty_desk"), kinds.count(None)
+    if desks > 1 or desks + unreadable == 0:
+        message = f"expected exactly one department with kind: duty_desk, found {desks}"
+        problems.append(ConfigProblem(root, "", message))
+    if kinds.count("press_office") + unreadable == 0:
+        problems.append(ConfigProblem(root, "", "expected a department with kind: press_office"))
+    return problems
 
 
 def _safe_read(path: Path, problems: list[ConfigProblem], lines: dict[str, Lines]) -> Any:

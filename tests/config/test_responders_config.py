@@ -178,3 +178,75 @@ def test_retention_is_bounded_below_and_can_be_switched_off(tmp_path: Path) -> N
     _edit(policy, "  posts: null", "  posts: forever")
     [problem] = _problems(root)
     assert problem.path == "retention.posts" and "expected duration" in problem.message
+
+
+def _found(root: Path) -> list[tuple[str, str, str]]:
+    return sorted((Path(p.file).name, p.path, p.message) for p in _problems(root))
+
+
+def _misspell_name(path: Path) -> None:
+    _edit(path, "\nname: ", "\nnme: ")
+
+
+def test_a_broken_duty_desk_file_is_the_only_one_blamed(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    desk = root / "zhengfuban.yaml"
+    _misspell_name(desk)  # the only duty desk, and qixiang's parent
+    assert sorted((p.file, p.path, p.message, p.line) for p in _problems(root)) == [
+        (str(desk), "name", "required key is missing", None),
+        (str(desk), "nme", "unknown key", _line_of(desk, "nme: ")),
+    ]
+    _edit(desk, "id: zhengfuban\n", "id: [zhengfuban\n")  # not even YAML: its file name stands for its id
+    [problem] = _problems(root)
+    assert problem.file == str(desk) and "YAML syntax error" in problem.message
+
+
+def test_a_broken_press_office_file_does_not_leave_the_city_without_one(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _misspell_name(root / "xuanchuan.yaml")
+    assert _found(root) == [
+        ("xuanchuan.yaml", "name", "required key is missing"),
+        ("xuanchuan.yaml", "nme", "unknown key"),
+    ]
+    _edit(root / "xuanchuan.yaml", "kind: press_office", "kind: press")  # unreadable: may be the one
+    assert [m for f, _, m in _found(root) if f == "responders"] == []
+
+
+def test_a_parent_that_names_no_department_is_still_an_error(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _misspell_name(root / "zhengfuban.yaml")
+    _edit(root / "qixiang.yaml", "parent: zhengfuban", "parent: zhengfuba")
+    assert ("qixiang.yaml", "parent", "unknown department 'zhengfuba'") in _found(root)
+
+
+def test_no_duty_desk_in_any_file_valid_or_broken_is_still_an_error(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    desk = root / "zhengfuban.yaml"
+    _edit(desk, "kind: duty_desk", "kind: department")
+    _misspell_name(desk)
+    _misspell_name(root / "gongan.yaml")
+    assert _found(root) == [
+        ("gongan.yaml", "name", "required key is missing"),
+        ("gongan.yaml", "nme", "unknown key"),
+        ("responders", "", "expected exactly one department with kind: duty_desk, found 0"),
+        ("zhengfuban.yaml", "name", "required key is missing"),
+        ("zhengfuban.yaml", "nme", "unknown key"),
+    ]
+    _edit(root / "gongan.yaml", "kind: department", "kind: duty_desk")
+    _edit(root / "yingji.yaml", "kind: department", "kind: duty_desk")
+    assert ("responders", "", "expected exactly one department with kind: duty_desk, found 2") in _found(root)
+
+
+def test_ids_that_a_broken_file_repeats_are_still_duplicates(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    copy = root / "zz-zhengfuban.yaml"
+    copy.write_text((root / "zhengfuban.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    _edit(copy, "kind: duty_desk", "kind: department")
+    _misspell_name(copy)
+    duplicate = f"duplicate department id 'zhengfuban' (also in {root / 'zhengfuban.yaml'})"
+    assert ("zz-zhengfuban.yaml", "id", duplicate) in _found(root)
+    _edit(copy, "id: zhengfuban\n", "id: zz-zhengfuban\n")
+    found = _found(root)
+    person = "duplicate person id 'zhengfuban.duty' (also in zhengfuban)"
+    assert ("zz-zhengfuban.yaml", "people[0].id", person) in found
+    assert [m for f, _, m in found if f == "responders"] == []
