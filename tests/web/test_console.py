@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from monitor.clock import SHANGHAI
 from monitor.web.views.parts import local_time
 from tests.web.conftest import bearer
 from tests.web.factory import ensure_source, event_with_posts, open_incident
@@ -197,7 +198,8 @@ async def test_incident_page_folds_repeated_pages_and_the_api_keeps_them(client,
     assert pages == [
         (
             "通知 高磊、宋勇",
-            "共 2 次，最近一次 " + local_time(clock.now() + timedelta(minutes=40), "%m-%d %H:%M:%S"),
+            "共 2 次，最近一次 "
+            + local_time(clock.now() + timedelta(minutes=40), SHANGHAI, "%m-%d %H:%M:%S"),
         )
     ]
     api = await (await client.get(f"/api/v1/incidents/{gas}/timeline", headers=headers)).json()

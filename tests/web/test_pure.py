@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.clock import to_local
+from monitor.clock import SHANGHAI
 from monitor.web.countdown import (
     ClockView,
     at_risk,
@@ -195,12 +195,12 @@ def test_parse_action(action, body, result, error):
 
 def test_form_body_reads_beijing_time_and_drops_blanks():
     form = {"_csrf": "t", "held_at": "2026-06-01T15:00", "place": " 厅 ", "url": "", "record": "实录"}
-    assert form_body("press_conference", form) == {
+    assert form_body("press_conference", form, SHANGHAI) == {
         "held_at": "2026-06-01T15:00:00+08:00",
         "place": "厅",
         "record": "实录",
     }
-    assert form_body("ack", {"_csrf": "t", "evil": "x"}) == {}
+    assert form_body("ack", {"_csrf": "t", "evil": "x"}, SHANGHAI) == {}
 
 
 @pytest.mark.parametrize(
@@ -304,16 +304,16 @@ def test_heat_chart_scaling_and_escaping():
     assert points[0][0] < points[1][0] < points[2][0]
     assert points[1][1] < points[2][1] < points[0][1]  # higher heat is higher up (smaller y)
     assert scale_points([(T0, 3.0)])[0][0] == pytest.approx((44 + 628) / 2)
-    svg = heat_chart(series)
+    svg = heat_chart(series, SHANGHAI)
     assert svg.startswith("<svg") and "<script" not in svg and 'aria-label="热度曲线，峰值 10"' in svg
-    assert "暂无热度数据" in heat_chart([])
+    assert "暂无热度数据" in heat_chart([], SHANGHAI)
     assert svg.count('class="tick"') == 4  # peak, 0, start and end of the span
 
 
 def test_heat_chart_of_one_bucket_labels_its_time_once():
-    svg = heat_chart([(T0, 14.0)])
+    svg = heat_chart([(T0, 14.0)], SHANGHAI)
     times = re.findall(r'<text class="tick"[^>]*>(\d\d-\d\d \d\d:\d\d)</text>', svg)
-    assert times == [to_local(T0).strftime("%m-%d %H:%M")]
+    assert times == ["06-01 08:00"]  # T0 is midnight UTC
     assert 'x="336.0" y="172" text-anchor="middle"' in svg  # under the dot, mid-plot
 
 

@@ -10,7 +10,7 @@ from monitor.web.html import Html
 from monitor.web.inputs import ACTIVE_STATES, MAX_LIMIT, IncidentFilter
 from monitor.web.keys import SERVICES, WEB_OPTIONS
 from monitor.web.middlewares import require_principal
-from monitor.web.pages.common import html_page
+from monitor.web.pages.common import city_zone, html_page
 from monitor.web.views.board import board_page, board_rows
 
 
@@ -30,7 +30,8 @@ async def _rows(request: web.Request) -> Html:
     who = require_principal(request)
     f = board_filter(request)
     loaded, total = await page_of_incidents(request, who, f)
-    return board_rows([(item.data, item.clocks) for item in loaded], total, request.app[SERVICES].clock.now())
+    now = request.app[SERVICES].clock.now()
+    return board_rows([(item.data, item.clocks) for item in loaded], total, now, city_zone(request))
 
 
 async def board_handler(request: web.Request) -> web.Response:

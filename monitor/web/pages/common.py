@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiohttp import web
 
+from monitor.reports.build import city_timezone
 from monitor.web.access import Principal
 from monitor.web.countdown import CRITICAL_LEFT, WARNING_LEFT
 from monitor.web.errors import ApiError
@@ -16,6 +19,12 @@ from monitor.web.views.layout import page
 def signed_in(request: web.Request) -> Principal:
     """The person, or 401 (which the error middleware turns into a redirect to the login page)."""
     return require_principal(request)
+
+
+def city_zone(request: web.Request) -> tzinfo:
+    """The city's time zone (policy `timezone`) for wall times shown and typed in, from the responders the
+    running service loaded (a SIGHUP reload restarts the service with the new files)."""
+    return city_timezone(request.app[SERVICES].responders)
 
 
 def csrf_token(request: web.Request) -> str:

@@ -13,7 +13,7 @@ from monitor.web.errors import ApiError
 from monitor.web.inputs import MAX_LIMIT, IncidentFilter
 from monitor.web.keys import SERVICES
 from monitor.web.middlewares import require_principal
-from monitor.web.pages.common import html_page
+from monitor.web.pages.common import city_zone, html_page
 from monitor.web.queries.departments import on_time_record
 from monitor.web.views.department import department_page
 
@@ -50,7 +50,7 @@ async def department_handler(request: web.Request) -> web.Response:
         request, who, IncidentFilter(department=department_id, limit=MAX_LIMIT)
     )
     content = department_page(
-        dept.display_name, RECORD_DAYS, record, [(i.data, i.clocks) for i in loaded], now
+        dept.display_name, RECORD_DAYS, record, [(i.data, i.clocks) for i in loaded], now, city_zone(request)
     )
     return html_page(request, dept.display_name, content)
 

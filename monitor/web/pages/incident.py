@@ -11,7 +11,7 @@ from monitor.web.html import Html
 from monitor.web.inputs import parse_action
 from monitor.web.keys import SERVICES
 from monitor.web.middlewares import require_principal
-from monitor.web.pages.common import checked_form, csrf_token, html_page
+from monitor.web.pages.common import checked_form, city_zone, csrf_token, html_page
 from monitor.web.present import ACTION_LABELS
 from monitor.web.queries.incidents import timeline
 from monitor.web.service import authorise, perform_action, visible_incident
@@ -45,7 +45,8 @@ async def render_incident(
     ]
     panel = actions_panel(loaded.data["allowed_actions"], row.id, csrf_token(request), departments)
     entries = timeline_json(r, rows)
-    content = incident_page(loaded.data, loaded.clocks, entries, panel, notice, services.clock.now())
+    now = services.clock.now()
+    content = incident_page(loaded.data, loaded.clocks, entries, panel, notice, now, city_zone(request))
     return html_page(request, f"#{row.id} {row.data['title']}", content, status=status)
 
 
@@ -67,7 +68,7 @@ async def action_handler(request: web.Request) -> web.StreamResponse:
         await authorise(services, who, target, action)
         evidence = parse_action(
             action,
-            form_body(action, form),
+            form_body(action, form, city_zone(request)),
             departments=set(services.responders.departments),
             now=services.clock.now(),
         )

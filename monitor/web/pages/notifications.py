@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from monitor.web.keys import SERVICES
-from monitor.web.pages.common import html_page, signed_in
+from monitor.web.pages.common import city_zone, html_page, signed_in
 from monitor.web.present import department_name, person_name
 from monitor.web.queries.notifications import recent_notifications
 from monitor.web.views.notifications import notifications_page
@@ -18,7 +18,7 @@ async def notifications_handler(request: web.Request) -> web.Response:
         items = await recent_notifications(conn, principal)
     r = services.responders
     names = (lambda p: person_name(r, p), lambda d: department_name(r, d))
-    return html_page(request, "通知记录", notifications_page(items, names))
+    return html_page(request, "通知记录", notifications_page(items, names, city_zone(request)))
 
 
 def add_routes(app: web.Application) -> None:

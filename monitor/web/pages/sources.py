@@ -7,7 +7,7 @@ from aiohttp import web
 from monitor.web.api.reference import sources_json
 from monitor.web.keys import SERVICES
 from monitor.web.middlewares import require_principal
-from monitor.web.pages.common import html_page
+from monitor.web.pages.common import city_zone, html_page
 from monitor.web.queries.sources import source_health
 from monitor.web.views.sources import sources_page
 
@@ -18,7 +18,7 @@ async def sources_handler(request: web.Request) -> web.Response:
     async with services.pool.acquire() as conn:
         rows = await source_health(conn)
     items = sources_json(services.sources, rows, services.clock.now())
-    return html_page(request, "信源", sources_page(items))
+    return html_page(request, "信源", sources_page(items, city_zone(request)))
 
 
 def add_routes(app: web.Application) -> None:

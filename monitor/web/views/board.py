@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +30,7 @@ _PAGE = """<section class="board" id="board" data-rows-url="{rows_url}" data-ref
 </section>"""
 
 
-def incident_card(item: dict[str, Any], clocks: list[ClockView], now: datetime) -> Html:
+def incident_card(item: dict[str, Any], clocks: list[ClockView], now: datetime, zone: tzinfo) -> Html:
     others = [d["name"] for d in item["departments"] if d["role"] != "lead"]
     support = render("<span>协办：{names}</span>", names="、".join(others)) if others else Html("")
     return render(
@@ -44,23 +44,25 @@ def incident_card(item: dict[str, Any], clocks: list[ClockView], now: datetime) 
         region=item["region_name"] or "地区未知",
         state=item["state"],
         state_label=item["state_label"],
-        opened=local_time(item["opened_at"]),
-        clocks=countdowns(clocks, item["grade"], now),
+        opened=local_time(item["opened_at"], zone),
+        clocks=countdowns(clocks, item["grade"], now, zone),
     )
 
 
-def board_rows(items: Sequence[tuple[dict[str, Any], list[ClockView]]], total: int, now: datetime) -> Html:
+def board_rows(
+    items: Sequence[tuple[dict[str, Any], list[ClockView]]], total: int, now: datetime, zone: tzinfo
+) -> Html:
     """The part of the board the page script refreshes."""
     summary = render(
         '<p class="summary" data-total="{total}" data-server-now="{now}">'
         "共 {total} 起未办结事件 · 更新于 {at}</p>",
         total=total,
         now=now.isoformat(),
-        at=local_time(now, "%H:%M:%S"),
+        at=local_time(now, zone, "%H:%M:%S"),
     )
     if not items:
         return summary + Html('<p class="empty">当前没有未办结的事件。</p>')
-    cards = join(incident_card(item, clocks, now) for item, clocks in items)
+    cards = join(incident_card(item, clocks, now, zone) for item, clocks in items)
     return Html(summary + Html('<div class="cards">') + cards + Html("</div>"))
 
 

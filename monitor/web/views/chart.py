@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from monitor.clock import to_local
 from monitor.web.html import Html, join, render
 
 WIDTH = 640
@@ -33,8 +32,8 @@ def scale_points(series: Sequence[tuple[datetime, float]]) -> list[tuple[float, 
     return out
 
 
-def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
-    """A line-and-area chart of heat over time, with the peak and the time span labelled."""
+def heat_chart(series: Sequence[tuple[datetime, float]], zone: tzinfo) -> Html:
+    """A line-and-area chart of heat over time, with the peak and the time span labelled in `zone`."""
     if not series:
         return Html('<p class="muted">暂无热度数据（该事件没有关联的舆情帖文序列）。</p>')
     points = scale_points(series)
@@ -42,8 +41,8 @@ def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
     base = HEIGHT - PAD_BOTTOM
     area = f"{points[0][0]},{base} {line} {points[-1][0]},{base}"
     peak = max(h for _, h in series)
-    start = to_local(series[0][0]).strftime("%m-%d %H:%M")
-    end = to_local(series[-1][0]).strftime("%m-%d %H:%M")
+    start = series[0][0].astimezone(zone).strftime("%m-%d %H:%M")
+    end = series[-1][0].astimezone(zone).strftime("%m-%d %H:%M")
     # the span's ends; one time bucket gets one label, under its dot
     ends = (
         [(points[0][0], "middle", start)]
@@ -59,7 +58,7 @@ def heat_chart(series: Sequence[tuple[datetime, float]]) -> Html:
             '<circle class="heat-dot" cx="{x}" cy="{y}" r="2.5"><title>{t} 热度 {h}</title></circle>',
             x=x,
             y=y,
-            t=to_local(at).strftime("%m-%d %H:%M"),
+            t=at.astimezone(zone).strftime("%m-%d %H:%M"),
             h=f"{heat:.0f}",
         )
         for (x, y), (at, heat) in zip(points, series, strict=True)

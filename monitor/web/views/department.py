@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from monitor.web.countdown import ClockView, format_span
@@ -40,6 +40,7 @@ def department_page(
     record: list[dict[str, Any]],
     items: Sequence[tuple[dict[str, Any], list[ClockView]]],
     now: datetime,
+    zone: tzinfo,
 ) -> Html:
     table = (
         render(
@@ -53,7 +54,7 @@ def department_page(
         else Html('<p class="muted">统计期内没有法定时限。</p>')
     )
     cards = (
-        Html('<div class="cards">') + join(incident_card(i, c, now) for i, c in items) + Html("</div>")
+        Html('<div class="cards">') + join(incident_card(i, c, now, zone) for i, c in items) + Html("</div>")
         if items
         else Html('<p class="empty">本部门当前没有事件。</p>')
     )

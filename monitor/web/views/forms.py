@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, tzinfo
 from typing import Any
 
 from monitor.web.html import Html, join, render
@@ -100,14 +101,25 @@ def actions_panel(
     return join(action_form(a, incident_id, csrf, departments) for a in actions)
 
 
-def form_body(action: str, form: Mapping[str, str]) -> dict[str, Any]:
-    """A posted form → the JSON body the API takes; a local `datetime-local` time is Beijing time."""
+def zoned(value: str, zone: tzinfo) -> str:
+    """A `datetime-local` value (a wall time, no offset) as ISO 8601 with `zone`'s UTC offset on that date
+    (pure); a value with an offset of its own, or not a date and time, is left to the API's checks."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if when.tzinfo is not None or "T" not in value.upper():
+        return value
+    return when.replace(tzinfo=zone).isoformat()
+
+
+def form_body(action: str, form: Mapping[str, str], zone: tzinfo) -> dict[str, Any]:
+    """A posted form → the JSON body the API takes; a `datetime-local` time is a wall time in `zone`
+    (the city's policy `timezone`)."""
     body: dict[str, Any] = {}
     for name, _label, kind, _required in _FIELDS[action]:
         value = (form.get(name) or "").strip()
         if not value:
             continue
-        if kind == "datetime-local" and "+" not in value and not value.endswith("Z"):
-            value = (value if value.count(":") == 2 else f"{value}:00") + "+08:00"
-        body[name] = value
+        body[name] = zoned(value, zone) if kind == "datetime-local" else value
     return body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from monitor.events.summary import event_summary
@@ -43,14 +43,14 @@ def _list(items: list[str], empty: str) -> Html:
     return Html("<ul>") + join(render("<li>{i}</li>", i=i) for i in items) + Html("</ul>")
 
 
-def post_item(post: dict[str, Any]) -> Html:
+def post_item(post: dict[str, Any], zone: tzinfo) -> Html:
     """One post; its title, text and author are hostile input and are only ever escaped."""
     return render(
         _POST,
         source=post["source"]["name"],
         author=post["author"] or "匿名",
         followers=number(post["author_followers"]),
-        published=local_time(post["published_at"]),
+        published=local_time(post["published_at"], zone),
         title=render('<p class="post-title">{t}</p>', t=post["title"]) if post["title"] else Html(""),
         text=post["text"],
         reposts=number(post["reposts"]),
@@ -73,7 +73,7 @@ def _summary(item: dict[str, Any]) -> Html:
     )
 
 
-def _timeline(items: list[dict[str, Any]]) -> Html:
+def _timeline(items: list[dict[str, Any]], zone: tzinfo) -> Html:
     if not items:
         return Html('<p class="muted">暂无记录。</p>')
     rows = [
@@ -81,14 +81,14 @@ def _timeline(items: list[dict[str, Any]]) -> Html:
             '<li class="tl tl-{kind}"><time>{at}</time><span class="actor">{actor}</span>'
             '<span class="what">{label}</span>{note}{repeats}{url}</li>',
             kind=entry["kind"],
-            at=local_time(entry["at"], "%m-%d %H:%M:%S"),
+            at=local_time(entry["at"], zone, "%m-%d %H:%M:%S"),
             actor=entry["actor_name"] or entry["actor"],
             label=entry["kind_label"],
             note=render('<span class="note">{n}</span>', n=entry["note"]) if entry["note"] else Html(""),
             repeats=render(
                 '<span class="repeats">共 {n} 次，最近一次 {last}</span>',
                 n=str(entry["repeats"]),
-                last=local_time(entry["last_at"], "%m-%d %H:%M:%S"),
+                last=local_time(entry["last_at"], zone, "%m-%d %H:%M:%S"),
             )
             if entry.get("repeats", 1) > 1
             else Html(""),
@@ -99,17 +99,21 @@ def _timeline(items: list[dict[str, Any]]) -> Html:
     return Html('<ol class="timeline">') + join(rows) + Html("</ol>")
 
 
-def _evidence(item: dict[str, Any]) -> Html:
+def _evidence(item: dict[str, Any], zone: tzinfo) -> Html:
     parts = []
     if item.get("statement_url"):
         parts.append(render("<li>权威信息：{u}</li>", u=link(item["statement_url"], item["statement_url"])))
     if item.get("press_conference_at"):
-        parts.append(render("<li>新闻发布会：{t}</li>", t=local_time(item["press_conference_at"])))
+        parts.append(render("<li>新闻发布会：{t}</li>", t=local_time(item["press_conference_at"], zone)))
     if item.get("responded_at"):
-        parts.append(render("<li>已回应：{t}</li>", t=local_time(item["responded_at"])))
+        parts.append(render("<li>已回应：{t}</li>", t=local_time(item["responded_at"], zone)))
     if item.get("resolved_at"):
         parts.append(
-            render("<li>办结：{t}（{r}）</li>", t=local_time(item["resolved_at"]), r=item["resolved_reason"])
+            render(
+                "<li>办结：{t}（{r}）</li>",
+                t=local_time(item["resolved_at"], zone),
+                r=item["resolved_reason"],
+            )
         )
     return Html('<ul class="evidence">') + join(parts) + Html("</ul>") if parts else Html("")
 
@@ -121,6 +125,7 @@ def incident_page(
     actions: Html,
     flash: Html,
     now: datetime,
+    zone: tzinfo,
 ) -> Html:
     departments = join(
         render(
@@ -143,8 +148,8 @@ def incident_page(
         state=item["state"],
         state_label=item["state_label"],
         region=item["region_name"] or "地区未知",
-        first_seen=local_time(item["first_seen_at"]),
-        opened=local_time(item["opened_at"]),
+        first_seen=local_time(item["first_seen_at"], zone),
+        opened=local_time(item["opened_at"], zone),
         order=render("<span>工单 {o}</span>", o=item["hotline_order_no"])
         if item["hotline_order_no"]
         else Html(""),
@@ -152,13 +157,13 @@ def incident_page(
         grade_reasons=_list(item["grade_reasons"], "未记录定级依据"),
         departments=departments,
         route_reasons=_list(item["route_reasons"], ""),
-        clocks=countdowns(clocks, item["grade"], now),
-        evidence=_evidence(item),
+        clocks=countdowns(clocks, item["grade"], now, zone),
+        evidence=_evidence(item, zone),
         actions=actions,
-        chart=heat_chart(heat),
+        chart=heat_chart(heat, zone),
         post_count=len(posts),
-        posts=Html('<ol class="posts">') + join(post_item(p) for p in posts) + Html("</ol>")
+        posts=Html('<ol class="posts">') + join(post_item(p, zone) for p in posts) + Html("</ol>")
         if posts
         else Html('<p class="muted">暂无帖文。</p>'),
-        timeline=_timeline(timeline),
+        timeline=_timeline(timeline, zone),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from monitor.outbox.routes import mask
@@ -57,7 +58,7 @@ def event_label(event: str, reason: str | None) -> str:
     return EVENT_LABELS.get(event, event)
 
 
-def _row(item: dict[str, Any], names: Names) -> Html:
+def _row(item: dict[str, Any], names: Names, zone: tzinfo) -> Html:
     incident = Html("")
     if item["incident_id"] is not None:
         incident = render(
@@ -73,7 +74,7 @@ def _row(item: dict[str, Any], names: Names) -> Html:
         '<td data-label="内容"><details><summary>查看</summary><pre class="notice-body">{detail}</pre>'
         "</details></td></tr>",
         status=item["status"],
-        at=local_time(item["sent_at"] or item["created_at"], "%m-%d %H:%M:%S"),
+        at=local_time(item["sent_at"] or item["created_at"], zone, "%m-%d %H:%M:%S"),
         event=event_label(item["event"], item.get("reason")),
         incident=incident,
         target=target_name(item["target"], *names),
@@ -83,7 +84,7 @@ def _row(item: dict[str, Any], names: Names) -> Html:
     )
 
 
-def notifications_page(items: list[dict[str, Any]], names: Names) -> Html:
+def notifications_page(items: list[dict[str, Any]], names: Names, zone: tzinfo) -> Html:
     if not items:
         return Html(
             '<section class="card"><h1>通知记录</h1><p class="muted">还没有发出任何通知。</p></section>'
@@ -94,5 +95,5 @@ def notifications_page(items: list[dict[str, Any]], names: Names) -> Html:
         '<th scope="col">接收方</th>'
         '<th scope="col">渠道</th><th scope="col">状态</th><th scope="col">内容</th></tr></thead>'
         "<tbody>{rows}</tbody></table></section>",
-        rows=join(_row(i, names) for i in items),
+        rows=join(_row(i, names, zone) for i in items),
     )

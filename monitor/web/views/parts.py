@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from monitor.clock import to_local
 from monitor.web.countdown import STATUS_LABELS, ClockView, clock_classes, clock_status, describe
 from monitor.web.html import Html, join, render
 
 
-def local_time(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:
-    """Asia/Shanghai wall time for display ('' when missing)."""
+def local_time(value: datetime | str | None, zone: tzinfo, fmt: str = "%m-%d %H:%M") -> str:
+    """Wall time in `zone` (the city's policy `timezone`) for display ('' when missing)."""
     if value is None:
         return ""
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return to_local(when).strftime(fmt)
+    return when.astimezone(zone).strftime(fmt)
 
 
 def number(value: int | None) -> str:
@@ -38,7 +37,7 @@ def grade_badge(item: dict[str, Any]) -> Html:
     )
 
 
-def countdown(clock: ClockView, grade: int, now: datetime) -> Html:
+def countdown(clock: ClockView, grade: int, now: datetime, zone: tzinfo) -> Html:
     """A clock that the page script keeps counting down; its classes carry grade colour and time left."""
     status = clock_status(clock, now)
     return render(
@@ -51,13 +50,13 @@ def countdown(clock: ClockView, grade: int, now: datetime) -> Html:
         done="1" if clock.done else "0",
         grade=grade,
         status_label=STATUS_LABELS[status],
-        due_local=local_time(clock.due_at),
+        due_local=local_time(clock.due_at, zone),
         label=clock.label,
         text=describe(clock, now),
     )
 
 
-def countdowns(clocks: list[ClockView], grade: int, now: datetime) -> Html:
+def countdowns(clocks: list[ClockView], grade: int, now: datetime, zone: tzinfo) -> Html:
     if not clocks:
         return Html('<span class="muted">无法定时限</span>')
-    return join(countdown(c, grade, now) for c in clocks)
+    return join(countdown(c, grade, now, zone) for c in clocks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from monitor.web.html import Html, join, render
@@ -28,7 +29,7 @@ def health_class(item: dict[str, Any]) -> str:
     return "ok"
 
 
-def _row(item: dict[str, Any]) -> Html:
+def _row(item: dict[str, Any], zone: tzinfo) -> Html:
     error = item["last_error"] or ""
     if item["last_error_kind"]:
         error = f"[{item['last_error_kind']}] {error}"
@@ -43,14 +44,14 @@ def _row(item: dict[str, Any]) -> Html:
         kind=KIND_LABELS.get(item["kind"], item["kind"]),
         state=STATE_LABELS.get(item["state"], item["state"]),
         stale=Html(" <em>（已超时未更新）</em>") if item["stale"] else Html(""),
-        ok=local_time(item["last_success_at"]) or "从未",
+        ok=local_time(item["last_success_at"], zone) or "从未",
         fails=item["consecutive_failures"],
         error=error,
         posts=item["posts_total"],
     )
 
 
-def sources_page(items: list[dict[str, Any]]) -> Html:
+def sources_page(items: list[dict[str, Any]], zone: tzinfo) -> Html:
     if not items:
         return Html('<section class="card"><h1>信源</h1><p class="muted">没有配置信源。</p></section>')
     return render(
@@ -59,5 +60,5 @@ def sources_page(items: list[dict[str, Any]]) -> Html:
         '<th scope="col">最近成功</th>'
         '<th scope="col">连续失败</th><th scope="col">原因</th><th scope="col">帖文数</th></tr></thead>'
         "<tbody>{rows}</tbody></table></section>",
-        rows=join(_row(i) for i in items),
+        rows=join(_row(i, zone) for i in items),
     )
