@@ -17,6 +17,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,11 @@ async def naive_bytes_to_rows(pool: asyncpg.Pool, sources: list[Source], bodies:
 
 
 def poller(
-    pool: asyncpg.Pool, http: aiohttp.ClientSession, clock: FakeClock, sources: list[Source]
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    clock: FakeClock,
+    sources: list[Source],
+    on_stored: Callable[[], None] | None = None,
 ) -> Poller:
     settings = PollerSettings(worker_id="bench", batch_size=len(sources), max_concurrency=32)
     return Poller(
@@ -134,6 +139,7 @@ def poller(
         env={},
         region_codes={},
         rng=random.Random(1),
+        on_stored=on_stored,
     )
 
 

@@ -7,9 +7,10 @@ embedded PostgreSQL (durable commits, as `yuqing run`), running the product's st
   poll (conditional GET, parse, batched store, health) → analyse (AnalysisStage) → group (GroupingStage:
   events, heat, bursts, grading, incidents and their first pages)
 
-as concurrent jobs of one worker, as the service runs them, and reports posts/s from the first fetch to the
-last grouped post and the worker's RSS; `stage_after_stage` drains them one after the other instead, for each
-stage's share. Ours uses monitor.text's
+as concurrent jobs of one worker, run by the service's own job runner (monitor.worker.run_jobs: a stage drains
+while it finds work, a pass that stored rows wakes the stages it feeds, an idle stage waits for that nudge or
+its interval), and reports posts/s from the first fetch to the last grouped post and the worker's RSS;
+`stage_after_stage` drains them one after the other instead, for each stage's share. Ours uses monitor.text's
 analyser (models loaded before the clock starts, as a running worker has them) in forked analysis
 processes (YUQING_ANALYSIS_PROCESSES=auto); the baseline is the same pipeline with snownlp's default
 `sentiments` as the analyser, measured on a smaller sample in the same run (it manages about 100 posts/s,
@@ -42,19 +43,22 @@ import aiohttp
 from bench.common import fresh_database, machine, rss_mb, run_in_child, serve_feeds, server_process
 from bench.ingest_bench import make_sources, poller
 from bench.streams import covid19
-from monitor.clock import FakeClock
+from monitor.clock import FakeClock, SystemClock
 from monitor.config.responders import load_responders
 from monitor.db.pool import create_pool
 from monitor.pipeline.analyse import AnalysisInput, AnalysisStage
 from monitor.pipeline.analyzer import LazyAnalyzer
 from monitor.pipeline.archive import parse_time
 from monitor.pipeline.group import GroupingStage
+from monitor.pipeline.jobs import ANALYSE_INTERVAL_S, GROUP_INTERVAL_S
 from monitor.settings import parse_analysis_processes
+from monitor.sources.job import POLL_INTERVAL, POLL_JOB
+from monitor.worker import Job, Wakeup, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 PER_FEED = 50
 TARGET_POSTS_PER_S = 2000
-IDLE_S = 0.01  # overlapped mode: the group job's pause when it found nothing (the service's is 1 s)
+RUN_TIMEOUT_S = 300.0  # overlapped mode: a run that has not grouped every post by then fails
 
 
 @functools.cache
@@ -92,6 +96,11 @@ class Run:
     processes: int = 0  # analysis processes (0 = a thread of the worker process)
     overlapped: bool = False  # poll, analyse and group as concurrent jobs instead of one after the other
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def posts(self) -> int:
+        """How many posts the feeds serve."""
+        return min(self.feeds * PER_FEED, len(stream()))
 
 
 @dataclass(frozen=True)
@@ -145,24 +154,34 @@ def overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float
     return sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)
 
 
-async def drain_together(chain: list[Busy]) -> None:
-    """As one worker runs its jobs: every stage a coroutine on one event loop, draining while it finds work
-    and pausing IDLE_S when it finds none; a stage is done once the stage before it is done and it then
-    finds nothing more."""
-    done = [asyncio.Event() for _ in chain]
+async def run_as_service(
+    fetch: Busy, analyse: Busy, group: Busy, wakeup: Wakeup, expected: int, timeout_s: float
+) -> None:
+    """The stages as `yuqing run` runs them (monitor.worker.run_job with the service's jobs' names and
+    intervals): each drains while it finds work, a pass that stored rows wakes the stages it feeds through
+    `wakeup` (which the poller also nudges as each feed's posts are stored), and an idle stage waits for
+    that nudge or its interval. Stops once `expected` posts are grouped; raises TimeoutError if that takes
+    longer than `timeout_s`."""
+    stop = asyncio.Event()
+    grouped = 0
 
-    async def job(i: int) -> None:
-        stage, upstream = chain[i], done[i - 1] if i else None
-        while True:
-            if await stage.run_once():
-                continue
-            if upstream is None or (upstream.is_set() and not await stage.run_once()):
-                break
-            if not upstream.is_set():
-                await asyncio.sleep(IDLE_S)
-        done[i].set()
+    async def group_once() -> int:
+        nonlocal grouped
+        done = await group.run_once()
+        grouped += done
+        if grouped >= expected:
+            stop.set()
+        return done
 
-    await asyncio.gather(*(job(i) for i in range(len(chain))))
+    jobs = [
+        Job(POLL_JOB, fetch.run_once, interval=POLL_INTERVAL, busy_interval=0.0),
+        Job("analyse", analyse.run_once, interval=ANALYSE_INTERVAL_S, busy_interval=0.0, wakeable=True),
+        Job("group", group_once, interval=GROUP_INTERVAL_S, busy_interval=0.0, wakeable=True),
+    ]
+    try:
+        await asyncio.wait_for(run_jobs(jobs, SystemClock(), stop, wakeup), timeout_s)
+    except TimeoutError:
+        raise TimeoutError(f"only {grouped} of {expected} posts grouped after {timeout_s:.0f} s") from None
 
 
 async def measure(run: Run) -> dict[str, Any]:
@@ -182,12 +201,13 @@ async def measure(run: Run) -> dict[str, Any]:
         group = Busy(GroupingStage(pool, clock, responders).run_once)
         stages: dict[str, float] = {}
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
-            p = poller(pool, http, clock, sources)
+            wakeup = Wakeup()  # as the composition root wires it (monitor.sources.job.build_poller)
+            p = poller(pool, http, clock, sources, lambda: wakeup.work_appeared(POLL_JOB))
             await p.sync()
             fetch = Busy(p.run_once)
             if run.overlapped:
                 started = time.perf_counter()
-                await drain_together([fetch, analyse, group])
+                await run_as_service(fetch, analyse, group, wakeup, run.posts, RUN_TIMEOUT_S)
                 stages["fetch_analyse_group"] = time.perf_counter() - started
             else:
                 for name, stage in (("fetch_parse_store", fetch), ("analyse", analyse), ("group", group)):

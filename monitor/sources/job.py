@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from monitor.app import Services
 
 POLL_INTERVAL = 1.0  # seconds between passes that found nothing due
+POLL_JOB = "poll-sources"
 
 
 def region_codes(responders: Responders) -> dict[str, str]:
@@ -31,10 +32,12 @@ def build_poller(services: Services, settings: PollerSettings | None = None) -> 
         settings=settings or PollerSettings(worker_id=services.settings.worker_id),
         env=services.settings.env,
         region_codes=region_codes(services.responders),
+        # each source's new posts wake the analyse stage (here and in the other workers) once stored
+        on_stored=lambda: services.wakeup.work_appeared(POLL_JOB),
     )
 
 
 def poll_job(services: Services) -> Job:
     """The `poll-sources` job: its first pass syncs sources.yaml into the table, then polls what is due."""
     poller = build_poller(services)
-    return Job(name="poll-sources", run_once=poller.run_once, interval=POLL_INTERVAL, busy_interval=0.0)
+    return Job(name=POLL_JOB, run_once=poller.run_once, interval=POLL_INTERVAL, busy_interval=0.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -70,6 +70,7 @@ class Poller:
         env: Mapping[str, str],
         region_codes: Mapping[str, str],
         rng: random.Random | None = None,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         self._pool = pool
         self._fetcher = fetcher
@@ -81,6 +82,9 @@ class Poller:
         self._env = env
         self._region_codes = region_codes
         self._rng = rng or random.Random()
+        # Called as soon as one source's new posts are committed, so analysis starts on them while the rest
+        # of the pass is still fetching (a slow source would otherwise hold back the fast ones' posts).
+        self._on_stored = on_stored
         self._synced = False
         self._next_sweep: datetime | None = None
 
@@ -163,6 +167,8 @@ class Poller:
                 "could not record the poll of source %s; it is retried when the lease lapses", claim.id
             )
             return
+        if new_posts and self._on_stored is not None:
+            self._on_stored()
         self._count(source, outcome, new_posts, health, elapsed)
 
     def _poll_bound(self, source: Source) -> timedelta:

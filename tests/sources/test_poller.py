@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,34 @@ async def test_the_job_syncs_then_polls(
         assert await job.run_once() == 0
     assert region_codes(responders)["339902001"] == "binjiang-jiangbin"
     assert await pool.fetchval("SELECT posts_total FROM sources") == 3
+
+
+async def test_stored_posts_wake_analysis_before_a_slow_source_ends_the_pass(
+    pool: asyncpg.Pool, serve: Serve, zoo: Zoo, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Each source's posts wake the analyse stage once committed, not when the pass's slowest source is
+    done: a hanging feed in the same pass does not hold back the fast one's posts."""
+    base = await serve(zoo.app())
+    responders = load_responders(Path(__file__).resolve().parents[2] / "responders")
+    sources = build_sources(
+        tmp_path,
+        [
+            {"id": "news", "kind": "feed", "url": f"{base}/news.xml"},
+            {"id": "hang", "kind": "feed", "url": f"{base}/hang.xml", "timeout": "3s"},
+        ],
+    )
+    async with aiohttp.ClientSession() as http:
+        services = Services(Settings(env={}), clock, pool, responders, sources, Metrics(), http)
+        analyse = services.wakeup.register("analyse")
+        group = services.wakeup.register("group")
+        job = poll_job(services)
+        passing = asyncio.create_task(job.run_once())
+        try:
+            await asyncio.wait_for(analyse.wait(), timeout=2.0)
+            assert not passing.done()  # the hanging feed is still being waited for
+            assert await pool.fetchval("SELECT count(*) FROM posts WHERE source_id = 'news'") == 3
+            assert not group.is_set()  # stored posts feed analysis only
+        finally:
+            polled = await asyncio.wait_for(passing, timeout=10.0)
+    assert polled == 2
+    assert (await rows(pool))["hang"]["state"] != "ok"
