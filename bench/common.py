@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import shutil
@@ -15,6 +16,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 from aiohttp import web
 
 from monitor.db.embedded import start_embedded
@@ -110,6 +112,22 @@ def serve_feeds(port: int, body_for: BodyFor, arg: Any) -> None:
     app = web.Application()
     app.router.add_get("/f/{n}", handle)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, handle_signals=True)
+
+
+async def warm_feeds(base: str, count: int) -> None:
+    """GET /f/0 … /f/{count - 1} of a `serve_feeds` server once, before a measurement: the server renders
+    each feed on its first request and caches it, and that rendering is the test server's work, not the
+    product's (a real feed is ready when it is polled)."""
+    gate = asyncio.Semaphore(16)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+
+        async def get(n: int) -> None:
+            async with gate, http.get(f"{base}/f/{n}") as response:
+                response.raise_for_status()
+                await response.read()
+
+        await asyncio.gather(*(get(n) for n in range(count)))
 
 
 @contextmanager

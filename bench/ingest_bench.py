@@ -27,7 +27,7 @@ import asyncpg
 import feedparser
 import yaml
 
-from bench.common import fresh_database, machine, rss_mb, serve_feeds, server_process
+from bench.common import fresh_database, machine, rss_mb, serve_feeds, server_process, warm_feeds
 from monitor.clock import FakeClock
 from monitor.config.sources import Source, load_sources
 from monitor.db.pool import create_pool
@@ -177,6 +177,7 @@ async def run(quick: bool) -> dict[str, Any]:
         async with fresh_database("yuqing-ingest-bench-") as uri:
             pool = await create_pool(uri, max_size=8)
             base = f"http://127.0.0.1:{port}"
+            await warm_feeds(base, max(feeds, polled_sources, naive_sources))
             out["memory_mb_at_start"] = rss_mb()
             try:
                 work = Path(tmp)

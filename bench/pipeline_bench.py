@@ -40,7 +40,15 @@ from xml.sax.saxutils import escape
 
 import aiohttp
 
-from bench.common import fresh_database, machine, rss_mb, run_in_child, serve_feeds, server_process
+from bench.common import (
+    fresh_database,
+    machine,
+    rss_mb,
+    run_in_child,
+    serve_feeds,
+    server_process,
+    warm_feeds,
+)
 from bench.ingest_bench import make_sources, poller
 from bench.streams import covid19
 from monitor.clock import FakeClock, SystemClock
@@ -255,6 +263,7 @@ async def one(
     """A fresh database and a fresh worker process for one measurement."""
     last = stream()[min(feeds * PER_FEED, len(stream())) - 1]
     now = parse_time(last["published_at"]) + timedelta(minutes=1)
+    await warm_feeds(base, feeds)
     async with fresh_database("yuqing-pipeline-bench-") as uri:
         run = Run(analyser, feeds, base, uri, now, processes, overlapped)
         return await asyncio.to_thread(run_in_child, child, run)

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from bench.common import fresh_database, machine, rss_mb, serve_feeds, server_process
+from bench.common import fresh_database, machine, rss_mb, serve_feeds, server_process, warm_feeds
 from bench.pipeline_bench import PER_FEED, feed_of_posts
 from monitor.app import build_jobs, services_for
 from monitor.clock import SystemClock
@@ -184,6 +184,7 @@ async def run(quick: bool) -> dict[str, Any]:
     timeout_s = 60.0 if quick else 300.0
     with server_process(serve_feeds, feed_of_posts, PER_FEED) as port:
         base = f"http://127.0.0.1:{port}"
+        await warm_feeds(base, feeds)
         runs = [await one(base, feeds, n, timeout_s) for n in (1, 2, 3)]
     one_worker = runs[0]["posts_per_s"]
     return {

@@ -85,6 +85,9 @@ class Poller:
         # Called as soon as one source's new posts are committed, so analysis starts on them while the rest
         # of the pass is still fetching (a slow source would otherwise hold back the fast ones' posts).
         self._on_stored = on_stored
+        # Parsing is CPU work under the GIL: one feed at a time off the event loop. More threads parsing
+        # at once finish no sooner, and they starve the loop's database round trips (the stores).
+        self._parse_gate = asyncio.Semaphore(1)
         self._synced = False
         self._next_sweep: datetime | None = None
 
@@ -204,7 +207,8 @@ class Poller:
             fetched.append(more)
         ctx = ParseContext(source, self._clock.now(), self._region_codes, salt)
         try:
-            result = await asyncio.to_thread(_parse_all, kind, ctx, fetched, notes)
+            async with self._parse_gate:
+                result = await asyncio.to_thread(_parse_all, kind, ctx, fetched, notes)
         except ParseFailure as failure:
             # Keep the old validators: a 304 must not hide a feed that is still broken.
             return PollOutcome(failure.kind, failure.detail, first.status, old, first.retry_after)

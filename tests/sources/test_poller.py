@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from monitor.clock import FakeClock
 from monitor.config.responders import load_responders
 from monitor.metrics import Metrics
 from monitor.settings import Settings
+from monitor.sources import poller as poller_module
 from monitor.sources.job import poll_job, region_codes
 from monitor.sources.kinds.feed import FeedKind
 from tests.sources.conftest import SALT, MakePoller, Serve, Zoo, build_sources, rows
@@ -285,3 +288,41 @@ async def test_stored_posts_wake_analysis_before_a_slow_source_ends_the_pass(
             polled = await asyncio.wait_for(passing, timeout=10.0)
     assert polled == 2
     assert (await rows(pool))["hang"]["state"] != "ok"
+
+
+async def test_feeds_are_parsed_one_at_a_time_off_the_event_loop(
+    pool: asyncpg.Pool,
+    serve: Serve,
+    zoo: Zoo,
+    make_poller: MakePoller,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parsing holds the GIL: threads parsing side by side finish no sooner and starve the loop's
+    database round trips, so a pass parses one feed at a time (in a worker thread, never on the loop)."""
+    base = await serve(zoo.app())
+    loop_thread = threading.get_ident()
+    running, most, threads = 0, 0, set()
+    lock = threading.Lock()
+    parse_all = poller_module._parse_all
+
+    def watched(*args: Any) -> Any:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            threads.add(threading.get_ident())
+        try:
+            time.sleep(0.02)  # long enough for parses of the other feeds to overlap, were they allowed to
+            return parse_all(*args)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(poller_module, "_parse_all", watched)
+    feeds = [{"id": f"news-{i}", "kind": "feed", "url": f"{base}/news.xml"} for i in range(6)]
+    p = make_poller(build_sources(tmp_path, feeds), max_concurrency=6)
+    assert await p.run_once() == 6
+    assert most == 1
+    assert loop_thread not in threads
+    assert await pool.fetchval("SELECT count(*) FROM posts") == 18
