@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from monitor.web.html import Html, join, render
+from monitor.web.views.parts import local_time
 
 WIDTH = 640
 HEIGHT = 180
@@ -41,8 +42,7 @@ def heat_chart(series: Sequence[tuple[datetime, float]], zone: tzinfo) -> Html:
     base = HEIGHT - PAD_BOTTOM
     area = f"{points[0][0]},{base} {line} {points[-1][0]},{base}"
     peak = max(h for _, h in series)
-    start = series[0][0].astimezone(zone).strftime("%m-%d %H:%M")
-    end = series[-1][0].astimezone(zone).strftime("%m-%d %H:%M")
+    start, end = local_time(series[0][0], zone), local_time(series[-1][0], zone)
     # the span's ends; one time bucket gets one label, under its dot
     ends = (
         [(points[0][0], "middle", start)]
@@ -58,7 +58,7 @@ def heat_chart(series: Sequence[tuple[datetime, float]], zone: tzinfo) -> Html:
             '<circle class="heat-dot" cx="{x}" cy="{y}" r="2.5"><title>{t} 热度 {h}</title></circle>',
             x=x,
             y=y,
-            t=at.astimezone(zone).strftime("%m-%d %H:%M"),
+            t=local_time(at, zone),
             h=f"{heat:.0f}",
         )
         for (x, y), (at, heat) in zip(points, series, strict=True)
