@@ -17,6 +17,7 @@ DepartmentKind = Literal["department", "duty_desk", "press_office"]
 Level = Literal["province", "city", "district", "county", "town"]
 
 TARGET_PREFIXES = ("person:", "role:", "channel:")
+PERSON_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 
 
 class Channel(BaseModel):
@@ -48,7 +49,7 @@ class Person(BaseModel):
 
     model_config = STRICT
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    id: str = Field(pattern=PERSON_ID_PATTERN)
     name: str = Field(min_length=1)
     role: PersonRole
     title: str = ""

@@ -8,6 +8,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from monitor.config.department_refs import DepartmentRefs, check_refs, raw_refs, refs_of
 from monitor.config.departments import Department, DepartmentKind, Person
 from monitor.config.errors import ConfigError, ConfigProblem, problems_from_validation
 from monitor.config.loader import Lines, not_found, read_yaml_lines, with_lines
@@ -16,8 +17,6 @@ from monitor.config.regions import Region, RegionsFile
 
 REGIONS_FILE = "_regions.yaml"
 POLICY_FILE = "_policy.yaml"
-_NEEDS_URL = {"dingtalk", "wecom", "feishu", "webhook", "alertmanager"}
-_NEEDS_TO = {"email", "sms", "voice"}
 
 
 @dataclass(frozen=True)
@@ -129,44 +128,6 @@ def _shared_names(regions: RegionsFile, file: str) -> list[ConfigProblem]:
     return problems
 
 
-def _check_department(
-    d: Department, file: str, regions: dict[str, Region], problems: list[ConfigProblem]
-) -> None:
-    for i, region in enumerate(d.regions):
-        if regions and region not in regions:
-            problems.append(ConfigProblem(file, f"regions[{i}]", f"unknown region {region!r}"))
-    for name, ch in d.channels.items():
-        if ch.kind in _NEEDS_URL and not (ch.url_env or ch.base_url):
-            problems.append(ConfigProblem(file, f"channels.{name}", f"{ch.kind} channel needs url_env"))
-        if ch.kind in _NEEDS_TO and not ch.to:
-            problems.append(ConfigProblem(file, f"channels.{name}", f"{ch.kind} channel needs `to`"))
-        if ch.fallback is not None and ch.fallback not in d.channels:
-            problems.append(
-                ConfigProblem(file, f"channels.{name}.fallback", f"unknown channel {ch.fallback!r}")
-            )
-    for pi, p in enumerate(d.people):
-        for ci, c in enumerate(p.contacts):
-            path = f"people[{pi}].contacts[{ci}]"
-            if c.channel is not None and c.channel not in d.channels:
-                problems.append(ConfigProblem(file, f"{path}.channel", f"unknown channel {c.channel!r}"))
-            if c.channel is None and c.kind in _NEEDS_TO and not c.to:
-                problems.append(ConfigProblem(file, path, f"{c.kind} contact needs `to`"))
-            if c.channel is None and c.kind in _NEEDS_URL:
-                problems.append(ConfigProblem(file, path, f"{c.kind} contact must name a `channel`"))
-    person_ids = {p.id for p in d.people}
-    roles = {p.role for p in d.people}
-    for chain_name, index, step in d.escalation.all_steps():
-        for ti, target in enumerate(step.notify):
-            path = f"escalation.{chain_name}[{index}].notify[{ti}]"
-            kind, _, ref = target.partition(":")
-            if kind == "person" and ref not in person_ids:
-                problems.append(ConfigProblem(file, path, f"unknown person {ref!r} in this department"))
-            elif kind == "role" and ref not in roles:
-                problems.append(ConfigProblem(file, path, f"no person with role {ref!r} in this department"))
-            elif kind == "channel" and ref not in d.channels:
-                problems.append(ConfigProblem(file, path, f"unknown channel {ref!r}"))
-
-
 def load_responders(root: Path | str) -> Responders:
     """Load and cross-check the directory; raise ConfigError listing every problem."""
     root = Path(root)
@@ -191,8 +152,8 @@ def load_responders(root: Path | str) -> Responders:
     claims, duplicates = _unique_ids(claims)
     problems.extend(duplicates)
     for claim in claims:
-        if claim.department is not None:
-            _check_department(claim.department, claim.file, regions, problems)
+        if claim.refs is not None:
+            problems.extend(check_refs(claim.refs, claim.file, regions))
     problems.extend(_duplicate_people(claims))
     problems.extend(_unknown_parents(claims))
     if claims:
@@ -216,6 +177,8 @@ class _Claim:
     id: str | None
     kind: str | None  # None: a broken file's kind is unreadable, so it may be any kind
     person_ids: tuple[str | None, ...]  # by position in `people`; None where unreadable
+    parent: str | None = None
+    refs: DepartmentRefs | None = None  # None: not even a mapping
     department: Department | None = None  # None: the file failed validation
 
     @property
@@ -231,21 +194,29 @@ def _read_department(path: Path, problems: list[ConfigProblem], lines: dict[str,
     dept = _validate(Department, data, str(path), problems)
     if dept is None:
         return _raw_claim(data, str(path))
-    return _Claim(str(path), dept.id, dept.kind, tuple(p.id for p in dept.people), dept)
+    person_ids = tuple(p.id for p in dept.people)
+    return _Claim(str(path), dept.id, dept.kind, person_ids, dept.parent, refs_of(dept), dept)
 
 
 def _raw_claim(data: Any, file: str) -> _Claim:
-    """The id, kind and people a file that failed validation still states, where they are readable,
-    so that the checks across files blame only the broken file, not the files that name it."""
+    """The id, kind, people, parent and references a file that failed validation still states, where they
+    are readable: the checks across files blame only the broken file, not the files that name it, and the
+    file's own references are checked in the same pass as its schema."""
     if not isinstance(data, dict):
         return _Claim(file, None, None, ())
     dept_id, kind, people = data.get("id"), data.get("kind", "department"), data.get("people")
+    parent = data.get("parent")
     person_ids = tuple(
         p.get("id") if isinstance(p, dict) and isinstance(p.get("id"), str) else None
         for p in (people if isinstance(people, list) else ())
     )
     return _Claim(
-        file, dept_id if isinstance(dept_id, str) else None, kind if kind in _KINDS else None, person_ids
+        file,
+        dept_id if isinstance(dept_id, str) else None,
+        kind if kind in _KINDS else None,
+        person_ids,
+        parent if isinstance(parent, str) else None,
+        raw_refs(data),
     )
 
 
@@ -285,9 +256,9 @@ def _unknown_parents(claims: list[_Claim]) -> list[ConfigProblem]:
     A broken file with no readable id may be the one meant: its file name stands in for the id."""
     known = {c.id or Path(c.file).stem for c in claims}
     return [
-        ConfigProblem(c.file, "parent", f"unknown department {c.department.parent!r}")
+        ConfigProblem(c.file, "parent", f"unknown department {c.parent!r}")
         for c in claims
-        if c.department is not None and c.department.parent is not None and c.department.parent not in known
+        if c.parent is not None and c.parent not in known
     ]
 
 

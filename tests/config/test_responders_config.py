@@ -250,3 +250,77 @@ def test_ids_that_a_broken_file_repeats_are_still_duplicates(tmp_path: Path) -> 
     person = "duplicate person id 'zhengfuban.duty' (also in zhengfuban)"
     assert ("zz-zhengfuban.yaml", "people[0].id", person) in found
     assert [m for f, _, m in found if f == "responders"] == []
+
+
+def test_a_broken_file_lists_its_dangling_references_in_the_same_pass(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    shuiwu = root / "shuiwu.yaml"
+    _edit(shuiwu, "then: repeat}", "then: repaet}")  # a schema error ...
+    _edit(shuiwu, "regions: [yunjiang]", "regions: [yunjiangg]")  # ... and four references naming nothing
+    _edit(shuiwu, "fallback: mail", "fallback: mial")
+    _edit(shuiwu, "{kind: wecom, channel: group}", "{kind: wecom, channel: grop}")
+    _edit(shuiwu, "{notify: [role:head], ack_timeout: 30m}", "{notify: [role:hed], ack_timeout: 30m}")
+    _edit(root / "qixiang.yaml", "parent: zhengfuban", "parent: zhengfuba")
+    _misspell_name(root / "qixiang.yaml")
+    assert _found(root) == [
+        ("qixiang.yaml", "name", "required key is missing"),
+        ("qixiang.yaml", "nme", "unknown key"),
+        ("qixiang.yaml", "parent", "unknown department 'zhengfuba'"),
+        ("shuiwu.yaml", "channels.group.fallback", "unknown channel 'mial'"),
+        ("shuiwu.yaml", "escalation.default[1].notify[0]", "no person with role 'hed' in this department"),
+        (
+            "shuiwu.yaml",
+            "escalation.default[2].then",
+            "Input should be 'escalate' or 'repeat' (got 'repaet')",
+        ),
+        ("shuiwu.yaml", "people[0].contacts[0].channel", "unknown channel 'grop'"),
+        ("shuiwu.yaml", "regions[0]", "unknown region 'yunjiangg'"),
+    ]
+    lines = {p.path: p.line for p in _problems(root) if p.file == str(shuiwu)}
+    assert lines["people[0].contacts[0].channel"] == _line_of(shuiwu, "channel: grop")
+    assert lines["escalation.default[1].notify[0]"] == _line_of(shuiwu, "role:hed")
+
+
+def test_what_a_broken_file_leaves_unreadable_is_not_called_unknown(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    shuiwu = root / "shuiwu.yaml"
+    _edit(shuiwu, "role: head", "role: chief")  # role:head in the chains may mean this person
+    _edit(shuiwu, "id: shuiwu.leader", "id: Shuiwu.Leader")  # person refs may mean this one
+    _edit(shuiwu, "    kind: email\n", "    kind: e-mail\n")  # the channel `mail` exists, broken
+    _edit(
+        shuiwu, "{notify: [role:head], ack_timeout: 30m}", "{notify: [person:shuiwu.lead], ack_timeout: 30m}"
+    )
+    assert [(path, message.split(" (")[0]) for _, path, message in _found(root)] == [
+        ("channels.mail.kind", "Input should be 'dingtalk', 'wecom', 'feishu', 'email', 'sms', 'voice', "
+         "'webhook', 'alertmanager' or 'capture'"),
+        ("people[1].role", "Input should be 'duty_officer', 'head', 'leader', 'press_office', 'admin' or "
+         "'observer'"),
+        ("people[2].id", "String should match pattern '^[a-z0-9][a-z0-9_.-]*$'"),
+    ]  # fmt: skip
+    # a role no person can have is unknown whatever the unreadable roles say
+    _edit(shuiwu, "{notify: [role:leader], ack_timeout: 1h,", "{notify: [role:boss], ack_timeout: 1h,")
+    assert (
+        "shuiwu.yaml",
+        "escalation.default[2].notify[0]",
+        "no person with role 'boss' in this department",
+    ) in _found(root)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "channels: [group]\npeople: {id: x}\nescalation:\n  default: role:head\n  I: [[1], {notify: 7}]\n",
+        "channels: {group: 5, 7: {kind: sms}}\npeople: [7, {id: [a], role: [head], contacts: {kind: sms}}]\n"
+        "escalation: {default: [{notify: [role:head, person:a, channel:7]}], II: {notify: x}}\n",
+        "regions: {yunjiang: 1}\nescalation: []\n"
+        "people: [{id: a, name: A, role: head, contacts: [{kind: wecom, channel: []}]}]\n",
+    ],
+)
+def test_a_broken_file_of_the_wrong_shapes_gets_only_its_schema_errors(tmp_path: Path, body: str) -> None:
+    root = _copy(tmp_path)
+    shuiwu = root / "shuiwu.yaml"
+    head, _, _ = shuiwu.read_text(encoding="utf-8").partition("regions:")
+    shuiwu.write_text(head + body, encoding="utf-8")
+    found = _found(root)
+    assert {f for f, _, _ in found} == {"shuiwu.yaml"}
+    assert not [m for _, _, m in found if m.startswith(("unknown", "no person"))], found
