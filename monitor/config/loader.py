@@ -119,7 +119,9 @@ def path_parts(path: str) -> tuple[str | int, ...]:
 
 
 def with_lines(problems: list[ConfigProblem], lines: dict[str, Lines]) -> list[ConfigProblem]:
-    """Each problem with the line of the nearest key or item of its path that the file has."""
+    """Each problem with the line of the nearest key or item of its path that the file has, read from the
+    top of each file down (files in the order their first problem was found; a problem of the whole file or
+    of a missing key, which has no line, first)."""
     out: list[ConfigProblem] = []
     for p in problems:
         known, parts = lines.get(p.file), path_parts(p.path)
@@ -128,4 +130,5 @@ def with_lines(problems: list[ConfigProblem], lines: dict[str, Lines]) -> list[C
                 p = replace(p, line=known[parts])
             parts = parts[:-1]
         out.append(p)
-    return out
+    files = {f: rank for rank, f in enumerate(dict.fromkeys(p.file for p in out))}
+    return sorted(out, key=lambda p: (files[p.file], p.line or 0))

@@ -279,6 +279,18 @@ def test_a_broken_file_lists_its_dangling_references_in_the_same_pass(tmp_path: 
     lines = {p.path: p.line for p in _problems(root) if p.file == str(shuiwu)}
     assert lines["people[0].contacts[0].channel"] == _line_of(shuiwu, "channel: grop")
     assert lines["escalation.default[1].notify[0]"] == _line_of(shuiwu, "role:hed")
+    # each file's problems read from the top down, a missing key (no line) first
+    in_order = [(Path(p.file).name, p.line) for p in _problems(root)]
+    assert in_order == [
+        ("qixiang.yaml", None),
+        ("qixiang.yaml", _line_of(root / "qixiang.yaml", "nme: ")),
+        ("qixiang.yaml", _line_of(root / "qixiang.yaml", "parent: ")),
+        ("shuiwu.yaml", _line_of(shuiwu, "regions: ")),
+        ("shuiwu.yaml", _line_of(shuiwu, "fallback: mial")),
+        ("shuiwu.yaml", _line_of(shuiwu, "channel: grop")),
+        ("shuiwu.yaml", _line_of(shuiwu, "role:hed")),
+        ("shuiwu.yaml", _line_of(shuiwu, "then: repaet")),
+    ]
 
 
 def test_what_a_broken_file_leaves_unreadable_is_not_called_unknown(tmp_path: Path) -> None:
