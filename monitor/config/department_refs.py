@@ -27,8 +27,8 @@ from monitor.config.errors import ConfigProblem
 from monitor.config.policy import GRADES
 from monitor.config.regions import Region
 
-NEEDS_URL = {"dingtalk", "wecom", "feishu", "webhook", "alertmanager"}
-NEEDS_TO = {"email", "sms", "voice"}
+_NEEDS_URL = {"dingtalk", "wecom", "feishu", "webhook", "alertmanager"}
+_NEEDS_TO = {"email", "sms", "voice"}
 _ROLES: frozenset[str] = frozenset(get_args(PersonRole))
 _CHAINS = ("default", *GRADES)
 M = TypeVar("M", bound=BaseModel)
@@ -110,9 +110,9 @@ def check_refs(refs: DepartmentRefs, file: str, regions: dict[str, Region]) -> l
         if regions and region not in regions:
             problems.append(ConfigProblem(file, path, f"unknown region {region!r}"))
     for name, ch in refs.channels:
-        if ch.kind in NEEDS_URL and not (ch.url_env or ch.base_url):
+        if ch.kind in _NEEDS_URL and not (ch.url_env or ch.base_url):
             problems.append(ConfigProblem(file, f"channels.{name}", f"{ch.kind} channel needs url_env"))
-        if ch.kind in NEEDS_TO and not ch.to:
+        if ch.kind in _NEEDS_TO and not ch.to:
             problems.append(ConfigProblem(file, f"channels.{name}", f"{ch.kind} channel needs `to`"))
         if ch.fallback is not None and names is not None and ch.fallback not in names:
             problems.append(
@@ -121,9 +121,9 @@ def check_refs(refs: DepartmentRefs, file: str, regions: dict[str, Region]) -> l
     for path, c in refs.contacts:
         if c.channel is not None and names is not None and c.channel not in names:
             problems.append(ConfigProblem(file, f"{path}.channel", f"unknown channel {c.channel!r}"))
-        if c.channel is None and c.kind in NEEDS_TO and not c.to:
+        if c.channel is None and c.kind in _NEEDS_TO and not c.to:
             problems.append(ConfigProblem(file, path, f"{c.kind} contact needs `to`"))
-        if c.channel is None and c.kind in NEEDS_URL:
+        if c.channel is None and c.kind in _NEEDS_URL:
             problems.append(ConfigProblem(file, path, f"{c.kind} contact must name a `channel`"))
     for path, target in refs.targets:
         kind, _, ref = target.partition(":")
