@@ -77,6 +77,14 @@ def test_casualty_grade_can_only_raise(responders: Responders) -> None:
     assert d.grade == 2 and codes(d)[-1] == "casualties"
 
 
+def test_a_casualty_criterion_met_at_the_grade_reached_is_still_a_reason(responders: Responders) -> None:
+    # 爆炸 alone reaches Ⅲ; three deaths meet the 493号 table's Ⅲ too, and that is the reason to cite
+    d = grade(responders, replace(ANGRY, hazards=("爆炸",), deaths=3))
+    assert d.grade == 3
+    assert [(r.code, r.grade) for r in d.reasons] == [("hazard", 3), ("casualties", 3)]
+    assert "死亡3人" in d.reasons[-1].message
+
+
 @pytest.mark.parametrize(
     ("deaths", "injured", "missing", "expected"),
     [
