@@ -109,9 +109,13 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
         counts = (("死亡", s.deaths), ("受伤", s.injured), ("失踪", s.missing))
         said = "、".join(f"{label}{n}人" for label, n in counts if n)
         why.append(Reason("open_casualties", f"出现伤亡（{said or '人数未报'}）"))
-    # a hazard word in calm, informational posts (防疫小知识) is no incident; in angry or alarmed ones it is
-    if s.hazards and negative and (s.posts >= p.hazard_open_min_posts or vouched):
-        why.append(Reason("open_hazard", f"险情：{'、'.join(s.hazards[:5])}，负面占比{s.negative_share:.0%}"))
+    # An everyday hazard word (疫情, 暴雨) in calm posts is no incident; in angry or alarmed ones it is. An
+    # explosion or a collapse is one however calmly it is reported, unless the posts read as advice.
+    factual = [h for h in s.hazards if h in p.factual_hazards]
+    reported = bool(factual) and s.negative_share >= p.factual_hazard_min_negative
+    if (negative or reported) and s.hazards and (s.posts >= p.hazard_open_min_posts or vouched):
+        named = s.hazards if negative else factual
+        why.append(Reason("open_hazard", f"险情：{'、'.join(named[:5])}，负面占比{s.negative_share:.0%}"))
     if s.bursting and negative and enough:
         why.append(Reason("open_burst", "负面讨论突增（爆发）"))
     if corroborated and negative and enough:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.config.policy import GradingPolicy
 from monitor.config.responders import Responders
@@ -49,6 +50,12 @@ def codes(d: Decision) -> list[str]:
             "open_hazard",
         ),
         (replace(QUIET, posts=9, hazards=("疫情",), negative_share=0.2), False, 3, None),  # calm 防疫 advice
+        # news reports an explosion or a collapse calmly (0.1-0.45 negative): still an incident
+        (replace(QUIET, posts=2, hazards=("爆炸",), negative_share=0.3), True, 3, "open_hazard"),
+        (replace(QUIET, posts=2, hazards=("坍塌", "疫情"), negative_share=0.15), True, 3, "open_hazard"),
+        (replace(QUIET, posts=2, hazards=("火灾",), negative_share=0.05), False, 3, None),  # 防火小知识
+        # 冲突, 维权: everyday words, so a calm 群体性事件 is no incident
+        (replace(QUIET, posts=9, hazards=("群体性事件",), negative_share=0.3), False, 3, None),
         (replace(QUIET, posts=2, deaths=1), True, 4, "open_casualties"),
         (replace(QUIET, posts=2, deaths=3), True, 3, "open_casualties"),
         (replace(QUIET, posts=2, deaths=12), True, 2, "open_casualties"),
@@ -124,6 +131,20 @@ def test_policy_fields_change_the_outcome(responders: Responders) -> None:
     assert grade(responders, replace(QUIET, posts=1, deaths=1), casualty_open_min_posts=1).opens
     assert grade(responders, ANGRY, open_min_heat=100.0).opens is False
     assert grade(responders, replace(ANGRY, bursting=True), burst_raises_to="II").grade == 2
+
+
+def test_calm_reports_open_only_for_the_factual_hazards_the_policy_names(responders: Responders) -> None:
+    calm = replace(QUIET, posts=2, hazards=("坍塌", "疫情"), negative_share=0.3)
+    opened = grade(responders, calm)
+    assert [r.message for r in opened.open_reasons] == ["险情：坍塌，负面占比30%"]
+    assert grade(responders, calm, factual_hazards=()).opens is False
+    assert grade(responders, calm, factual_hazard_min_negative=0.4).opens is False
+    assert grade(responders, replace(calm, hazards=("疫情",)), factual_hazards=("疫情",)).opens
+
+
+def test_factual_hazards_must_be_in_the_hazard_table() -> None:
+    with pytest.raises(ValidationError, match=r"unknown 险情 爆破.*the hazard table has: 爆炸"):
+        GradingPolicy(factual_hazards=("爆炸", "爆破"))
 
 
 def test_defaults_exist_without_a_grading_section() -> None:
