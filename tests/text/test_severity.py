@@ -88,6 +88,12 @@ def test_grade_follows_the_table_given() -> None:
         ("学校食堂食物中毒", {"中毒"}),
         ("数百人聚集在市政府门口拉横幅", {"群体性事件"}),
         ("今天天气很好", set()),
+        # idioms and word-boundary look-alikes, which now open incidents when calm if they count
+        ("随着火车的鸣笛，旅程开始", set()),  # 随着 + 火车, not 着火
+        ("全国十大火炉城市", set()),
+        ("我不能再忍受了，我会爆炸的", set()),
+        ("朋友说了伤人的话", set()),
+        ("随着火势蔓延，仓库起火", {"火灾"}),  # the look-alike does not hide a real one
     ],
 )
 def test_hazards(text: str, expected: set[str]) -> None:
