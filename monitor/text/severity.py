@@ -94,16 +94,40 @@ _MISSING = r"(?:失踪|失联|下落不明|被困)"
 # "已致11人死亡35人受伤": a count right after one verb, followed by another verb that closes the clause,
 # belongs to that second verb ("死亡3人受伤10人", where the second verb takes its own count, is fine).
 _NOT_NEXT = r"(?!(?:受伤|重伤|轻伤|伤|死亡|遇难|身亡|死|失踪|失联|被困)(?:[，。；;,!！？?、\s】)]|$))"
+_RISEN = r"(?:已|升至|增至|上升至|达到?|为|共){0,2}"  # "死亡人数已升至22人"
+# One person named without a count ("致孕妇身亡", "女店员不幸遇难", "民警壮烈牺牲") is one casualty. Only
+# nouns for people, and only verbs that say a person died or was hurt: "学生死记硬背", "牺牲休息时间" are not.
+_PERSON = (
+    r"(?:男子|女子|男孩|女孩|男童|女童|孕妇|老人|婴儿|儿童|孩子|小孩|少年|少女|小伙|学生|考生|工人|民警|辅警|"
+    r"消防员|司机|骑手|外卖员|店员|游客|驴友|村民|居民|市民|乘客|行人|患者|妇女|老太|大爷|公民)"
+)
+_NOT_DENIED = r"(?<!无)(?<!没有)(?<!未)(?<!并无)"
+# like _GAP, but no denial between the person and the verb ("孩子没有受伤"); 不幸 is no denial
+_ONE_GAP = r"(?:(?![没无未]|不(?!幸))[^，。；;,!！？?\d]){0,8}?"
+_ONE_DEATH_WORDS = tuple(
+    "死亡 遇难 身亡 丧生 罹难 殒命 去世 离世 溺亡 遇害 牺牲 殉职 被烧死 抢救无效".split()
+)
+_ONE_INJURY_WORDS = tuple("受伤 重伤 轻伤 被刺伤 烧伤 砸伤 摔伤 被撞伤".split())
+_NOT_AFTER = {  # 死亡率 is a rate; 牺牲休息时间 gives up time, no life
+    "死亡": "(?!率)",
+    "牺牲": "(?!了?(?:休息|时间|自己|个人|小我|青春|假期|周末|健康|睡眠|利益|质量|品质|精神|性能|画质))",
+}
+_ONE_DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _ONE_DEATH_WORDS) + ")"
+_ONE_INJURY = "(?:" + "|".join(_ONE_INJURY_WORDS) + ")"
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"{_N}{_WHO}{_GAP}{_DEATH}"),
-    ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?(?:已|升至|增至|上升至|达到?|为|共)?{_N}{_WHO}{_NOT_NEXT}"),
+    ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
     ("deaths", rf"{_N}死"),
     ("injured", rf"{_N}{_WHO}{_GAP}{_INJURY}"),
-    ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?(?:已|升至|增至|达到?|为|共)?{_N}{_WHO}{_NOT_NEXT}"),
+    ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
     ("injured", rf"(?<=死){_N}伤"),
     ("injured", rf"(?:伤亡|死伤){_N}{_WHO}"),
     ("missing", rf"{_N}{_WHO}{_GAP}{_MISSING}"),
-    ("missing", rf"(?:失踪|失联)(?:人数)?(?:已|达到?|为|共)?{_N}{_WHO}{_NOT_NEXT}"),
+    ("missing", rf"(?:失踪|失联)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
+)
+_ONE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("deaths", rf"{_NOT_DENIED}{_PERSON}{_ONE_GAP}{_ONE_DEATH}"),
+    ("injured", rf"{_NOT_DENIED}{_PERSON}{_ONE_GAP}{_ONE_INJURY}"),
 )
 _CASUALTY_HINT = re.compile(r"[死伤亡难踪联困医院]")
 _NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")
@@ -114,15 +138,25 @@ def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((kind, re.compile(pattern)) for kind, pattern in _KIND_PATTERNS)
 
 
+@functools.cache
+def _compiled_one() -> tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]]:
+    """The uncounted patterns, and a cheap test for their verbs: most texts have none, so skip them."""
+    verbs = re.compile("|".join(_ONE_DEATH_WORDS + _ONE_INJURY_WORDS))  # plain words scan five times faster
+    return verbs, tuple((kind, re.compile(pattern)) for kind, pattern in _ONE_PATTERNS)
+
+
 def extract_casualties(text: str) -> Casualties:
     """Deaths, injured and missing counts stated in the text; the largest figure of each kind wins."""
     counts = {"deaths": 0, "injured": 0, "missing": 0}
     evidence: list[str] = []
-    if not _CASUALTY_HINT.search(text):
+    verbs, uncounted = _compiled_one()
+    counted = _compiled() if _CASUALTY_HINT.search(text) else ()
+    patterns = counted + (uncounted if verbs.search(text) else ())
+    if not patterns:
         return Casualties()
-    for kind, pattern in _compiled():
+    for kind, pattern in patterns:
         for m in pattern.finditer(text):
-            value = parse_number(m.group("n"))
+            value = parse_number(m.group("n")) if "n" in pattern.groupindex else 1
             if value is None or value <= 0 or value > 1_000_000:
                 continue
             if value > counts[kind]:

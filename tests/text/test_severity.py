@@ -39,6 +39,18 @@ from monitor.text.severity import (
         ("目前无人员伤亡", 0, 0, 0),
         ("2020年3月5日发布", 0, 0, 0),
         ("10人伤心地离开了", 0, 0, 0),  # 伤心 is not an injury
+        ("死亡人数已升至22人", 22, 0, 0),
+        # one person named without a count is one casualty; explicit counts still win
+        ("警方通报交通肇事致孕妇身亡", 1, 0, 0),
+        ("药店被淹，女店员不幸遇难", 1, 0, 0),
+        ("民警壮烈牺牲", 1, 0, 0),
+        ("一名男子身亡，3名工人受伤", 1, 3, 0),
+        ("两名儿童溺亡，一名儿童受伤", 2, 1, 0),
+        ("孩子没有受伤", 0, 0, 0),
+        ("所幸没有学生受伤", 0, 0, 0),
+        ("学生死记硬背", 0, 0, 0),
+        ("工人牺牲休息时间加班", 0, 0, 0),
+        ("儿童死亡率下降", 0, 0, 0),
     ],
 )
 def test_extract_casualties(text: str, deaths: int, injured: int, missing: int) -> None:
