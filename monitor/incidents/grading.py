@@ -109,11 +109,14 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
         counts = (("死亡", s.deaths), ("受伤", s.injured), ("失踪", s.missing))
         said = "、".join(f"{label}{n}人" for label, n in counts if n)
         why.append(Reason("open_casualties", f"出现伤亡（{said or '人数未报'}）"))
-    # An everyday hazard word (疫情, 暴雨) in calm posts is no incident; in angry or alarmed ones it is. An
-    # explosion or a collapse is one however calmly it is reported, unless the posts read as advice.
+    # An everyday hazard word (疫情, 暴雨) in calm posts is no incident; in angry or alarmed ones it is, and
+    # one government or media post is enough. An explosion or a collapse is one however calmly it is
+    # reported, unless the posts read as advice, once it is discussed: one calm bulletin (a fire brigade's
+    # 火情通报) is information the government has already given, not public opinion.
     factual = [h for h in s.hazards if h in p.factual_hazards]
-    reported = bool(factual) and s.negative_share >= p.factual_hazard_min_negative
-    if (negative or reported) and s.hazards and (s.posts >= p.hazard_open_min_posts or vouched):
+    discussed = s.posts >= p.hazard_open_min_posts
+    reported = bool(factual) and discussed and s.negative_share >= p.factual_hazard_min_negative
+    if s.hazards and ((negative and (discussed or vouched)) or reported):
         named = s.hazards if negative else factual
         why.append(Reason("open_hazard", f"险情：{'、'.join(named[:5])}，负面占比{s.negative_share:.0%}"))
     if s.bursting and negative and enough:

@@ -54,6 +54,8 @@ def codes(d: Decision) -> list[str]:
         (replace(QUIET, posts=2, hazards=("爆炸",), negative_share=0.3), True, 3, "open_hazard"),
         (replace(QUIET, posts=2, hazards=("坍塌", "疫情"), negative_share=0.15), True, 3, "open_hazard"),
         (replace(QUIET, posts=2, hazards=("火灾",), negative_share=0.05), False, 3, None),  # 防火小知识
+        # one calm bulletin is information already given; a second post makes it public opinion
+        (replace(QUIET, posts=1, hazards=("火灾",), official_posts=1, negative_share=0.3), False, 3, None),
         # 冲突, 维权: everyday words, so a calm 群体性事件 is no incident
         (replace(QUIET, posts=9, hazards=("群体性事件",), negative_share=0.3), False, 3, None),
         (replace(QUIET, posts=2, deaths=1), True, 4, "open_casualties"),
