@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from monitor.config.types import STRICT, PositiveDuration
+from monitor.text.severity import load_hazards
 
 GradeName = Literal["I", "II", "III", "IV"]
 GRADES: tuple[GradeName, ...] = ("I", "II", "III", "IV")
@@ -161,8 +162,6 @@ class GradingPolicy(BaseModel):
     @field_validator("factual_hazards")
     @classmethod
     def _known_hazards(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from monitor.text.severity import load_hazards
-
         known = [h.name for h in load_hazards()]
         unknown = [name for name in v if name not in known]
         if unknown:

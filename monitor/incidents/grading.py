@@ -76,18 +76,13 @@ def casualty_grade(
     return best, why
 
 
-def _raise(grade: int, to: int, reasons: list[Reason], code: str, message: str) -> int:
-    """Move to a more severe grade (a smaller number) and say why; never the other way."""
-    if to < grade:
-        reasons.append(Reason(code, f"{message} → {GRADE_LABELS[to]}", to))
-        return to
-    return grade
-
-
-def _meet(grade: int, to: int, reasons: list[Reason], code: str, message: str) -> int:
-    """Like _raise, but a criterion met at the grade already reached is recorded too: the statutory
-    casualty table is the reason a duty office cites for a grade, whatever else reached it first."""
-    if to <= grade:
+def _raise(
+    grade: int, to: int, reasons: list[Reason], code: str, message: str, *, or_equal: bool = False
+) -> int:
+    """Move to a more severe grade (a smaller number) and say why; never the other way. With `or_equal`, a
+    criterion met at the grade already reached is recorded too: the statutory casualty table is the reason a
+    duty office cites for a grade, whatever else reached it first."""
+    if to < grade or (or_equal and to == grade):
         reasons.append(Reason(code, f"{message} → {GRADE_LABELS[to]}", to))
         return to
     return grade
@@ -147,7 +142,7 @@ def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriteri
         grade = _raise(grade, target, reasons, "corroborated", f"{len(set(s.channels))}个渠道互相印证")
     by_counts, why = casualty_grade(s.deaths, s.injured, s.missing, criteria)
     if by_counts is not None:
-        grade = _meet(grade, by_counts, reasons, "casualties", f"伤亡分级标准：{why}")
+        grade = _raise(grade, by_counts, reasons, "casualties", f"伤亡分级标准：{why}", or_equal=True)
     if s.casualty_grade is not None and 1 <= s.casualty_grade <= 4:
         grade = _raise(grade, s.casualty_grade, reasons, "casualties_analysis", "文本分析的伤亡分级")
     if not reasons:
