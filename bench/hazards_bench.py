@@ -60,7 +60,10 @@ def opens_on_hazard(analyses: Sequence[Any], factual: bool) -> list[bool]:
     out = []
     for a in analyses:
         hazards = tuple(a.severity.hazards)
-        s = Signals(posts=2, heat=2.0, negative_share=a.negative, hazards=hazards, local=True)
+        named = tuple((h, 2) for h in hazards)
+        s = Signals(
+            posts=2, heat=2.0, negative_share=a.negative, hazards=hazards, hazard_posts=named, local=True
+        )
         d = grade_event(s, rules, policy.casualty_criteria)
         out.append(any(r.code == "open_hazard" for r in d.open_reasons))
     return out

@@ -154,6 +154,8 @@ class GradingPolicy(BaseModel):
         "爆炸", "坍塌", "火灾", "中毒", "泄漏", "踩踏", "矿难", "溺水", "暴力伤人"
     )  # fmt: skip
     factual_hazard_min_negative: float = Field(default=0.1, ge=0, le=1)  # a probability
+    # ... and the hazard must be named by this share of the event's posts (and by hazard_open_min_posts)
+    factual_hazard_min_share: float = Field(default=0.3, ge=0, le=1)
     open_on_casualties: bool = True
     casualty_open_min_posts: int = Field(default=2, ge=1)  # or one post by a government or media account
     # open only events about this city: a place in the region tree, a source with a region, or 12345

@@ -54,6 +54,8 @@ def absorb(e: EventState, post: PostIn, amount: float, burst: BurstParams) -> li
     for hazard in sev.get("hazards") or ():
         if isinstance(hazard, str) and hazard not in e.hazards and len(e.hazards) < MAX_HAZARDS:
             e.hazards.append(hazard)
+        if isinstance(hazard, str) and hazard in e.hazards:
+            e.hazard_posts[hazard] = e.hazard_posts.get(hazard, 0) + 1
     e.urgent = e.urgent or bool(sev.get("urgent"))
     if post.hotline_order_no and post.hotline_order_no not in e.hotline_orders:
         if len(e.hotline_orders) < MAX_ORDERS:

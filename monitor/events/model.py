@@ -90,6 +90,7 @@ class EventState:
     missing: int = 0
     casualty_grade: int | None = None
     hazards: list[str] = field(default_factory=list)
+    hazard_posts: dict[str, int] = field(default_factory=dict)  # how many posts name each hazard
     urgent: bool = False
     hotline_orders: list[str] = field(default_factory=list)
     heat: Heat = field(default_factory=Heat)
@@ -122,6 +123,7 @@ class EventState:
             "missing": self.missing,
             "casualty_grade": self.casualty_grade,
             "hazards": self.hazards,
+            "hazard_posts": self.hazard_posts,
             "urgent": self.urgent,
             "hotline_orders": self.hotline_orders,
             "heat": [self.heat.value, self.heat.at],
@@ -165,6 +167,8 @@ class EventState:
             missing=int(state.get("missing", 0)),
             casualty_grade=state.get("casualty_grade"),
             hazards=list(state.get("hazards", [])),
+            # events stored before the counts were kept: each hazard counted once
+            hazard_posts=dict(state.get("hazard_posts") or dict.fromkeys(state.get("hazards", []), 1)),
             urgent=bool(state.get("urgent", False)),
             hotline_orders=list(state.get("hotline_orders", [])),
             heat=Heat(float(heat[0]), None if heat[1] is None else float(heat[1])),

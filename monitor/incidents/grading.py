@@ -26,6 +26,7 @@ class Signals:
     missing: int = 0
     casualty_grade: int | None = None  # the analyser's own reading of the criteria table
     hazards: tuple[str, ...] = ()
+    hazard_posts: tuple[tuple[str, int], ...] = ()  # (hazard, how many posts name it)
     urgent: bool = False
     local: bool = True  # a place in the city's region tree, a source with a region, or a 12345 order
 
@@ -108,9 +109,14 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
     # one government or media post is enough. An explosion or a collapse is one however calmly it is
     # reported, unless the posts read as advice, once it is discussed: one calm bulletin (a fire brigade's
     # 火情通报) is information the government has already given, not public opinion.
+    # The calm path also needs the hazard to be what the posts are about: one comment saying 火灾 in a
+    # 600-post thread about house prices is not a fire.
+    named_by = dict(s.hazard_posts)
     factual = [h for h in s.hazards if h in p.factual_hazards]
+    most = max((named_by.get(h, 0) for h in factual), default=0)
+    about = most >= p.hazard_open_min_posts and most >= p.factual_hazard_min_share * s.posts
     discussed = s.posts >= p.hazard_open_min_posts
-    reported = bool(factual) and discussed and s.negative_share >= p.factual_hazard_min_negative
+    reported = about and s.negative_share >= p.factual_hazard_min_negative
     if s.hazards and ((negative and (discussed or vouched)) or reported):
         named = s.hazards if negative else factual
         why.append(Reason("open_hazard", f"险情：{'、'.join(named[:5])}，负面占比{s.negative_share:.0%}"))

@@ -38,6 +38,7 @@ def signals_from_event(e: EventState, t: float, regions: Container[str] | None =
         missing=e.missing,
         casualty_grade=e.casualty_grade,
         hazards=tuple(e.hazards),
+        hazard_posts=tuple(sorted(e.hazard_posts.items())),
         urgent=e.urgent,
         local=True if regions is None else is_local(e, regions),
     )

@@ -113,6 +113,7 @@ def test_aggregates_severity_orders_title_and_burst() -> None:
     )
     e: EventState = idx.events[100]
     assert (e.deaths, e.injured, e.casualty_grade, e.hazards) == (3, 5, 3, ["爆炸", "泄漏"])
+    assert e.hazard_posts == {"爆炸": 7, "泄漏": 6}  # how many posts name each: the hotline order names none
     assert e.official_posts == 1 and e.regions == {"qingshi-lingang": 1}
     assert e.title.startswith("云江市青石县") and e.title_weight == 3.0  # the government post's text
     assert e.burst.bursting
@@ -137,3 +138,6 @@ def test_state_round_trips_through_json() -> None:
     assert back.to_json() == e.to_json() and back.centroid == e.centroid
     assert (back.incident_id, back.grade) == (5, 3)
     assert back.centroid_norm > 0 and back.burst == e.burst
+    stored_before_counts = {k: v for k, v in e.to_json().items() if k != "hazard_posts"}
+    old = EventState.from_row(e.id, e.first_seen, e.last_seen, e.title, e.post_count, stored_before_counts)
+    assert old.hazard_posts == {"爆炸": 1}  # an event stored before the counts: each hazard named once

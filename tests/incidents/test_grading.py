@@ -13,6 +13,7 @@ from monitor.incidents.grading import Decision, Signals, casualty_grade, grade_e
 
 QUIET = Signals(posts=1, heat=2.0, negative_share=0.2)
 ANGRY = Signals(posts=5, heat=40.0, negative_share=0.8)
+BOTH = (("坍塌", 2), ("疫情", 2))
 
 
 def grade(r: Responders, s: Signals, **policy: object) -> Decision:
@@ -51,13 +52,47 @@ def codes(d: Decision) -> list[str]:
         ),
         (replace(QUIET, posts=9, hazards=("疫情",), negative_share=0.2), False, 3, None),  # calm 防疫 advice
         # news reports an explosion or a collapse calmly (0.1-0.45 negative): still an incident
-        (replace(QUIET, posts=2, hazards=("爆炸",), negative_share=0.3), True, 3, "open_hazard"),
-        (replace(QUIET, posts=2, hazards=("坍塌", "疫情"), negative_share=0.15), True, 3, "open_hazard"),
-        (replace(QUIET, posts=2, hazards=("火灾",), negative_share=0.05), False, 3, None),  # 防火小知识
+        (
+            replace(QUIET, posts=2, hazards=("爆炸",), hazard_posts=(("爆炸", 2),), negative_share=0.3),
+            True,
+            3,
+            "open_hazard",
+        ),
+        (
+            replace(QUIET, posts=2, hazards=("坍塌", "疫情"), hazard_posts=BOTH, negative_share=0.15),
+            True,
+            3,
+            "open_hazard",
+        ),
+        (  # 防火小知识: posts under factual_hazard_min_negative read as advice
+            replace(QUIET, posts=2, hazards=("火灾",), hazard_posts=(("火灾", 2),), negative_share=0.05),
+            False,
+            3,
+            None,
+        ),
         # one calm bulletin is information already given; a second post makes it public opinion
-        (replace(QUIET, posts=1, hazards=("火灾",), official_posts=1, negative_share=0.3), False, 3, None),
+        (
+            replace(
+                QUIET,
+                posts=1,
+                hazards=("火灾",),
+                hazard_posts=(("火灾", 1),),
+                official_posts=1,
+                negative_share=0.3,
+            ),
+            False,
+            3,
+            None,
+        ),
         # 冲突, 维权: everyday words, so a calm 群体性事件 is no incident
-        (replace(QUIET, posts=9, hazards=("群体性事件",), negative_share=0.3), False, 3, None),
+        (
+            replace(
+                QUIET, posts=9, hazards=("群体性事件",), hazard_posts=(("群体性事件", 9),), negative_share=0.3
+            ),
+            False,
+            3,
+            None,
+        ),
         (replace(QUIET, posts=2, deaths=1), True, 4, "open_casualties"),
         (replace(QUIET, posts=2, deaths=3), True, 3, "open_casualties"),
         (replace(QUIET, posts=2, deaths=12), True, 2, "open_casualties"),
@@ -136,12 +171,20 @@ def test_policy_fields_change_the_outcome(responders: Responders) -> None:
 
 
 def test_calm_reports_open_only_for_the_factual_hazards_the_policy_names(responders: Responders) -> None:
-    calm = replace(QUIET, posts=2, hazards=("坍塌", "疫情"), negative_share=0.3)
+    calm = replace(QUIET, posts=2, hazards=("坍塌", "疫情"), hazard_posts=BOTH, negative_share=0.3)
     opened = grade(responders, calm)
     assert [r.message for r in opened.open_reasons] == ["险情：坍塌，负面占比30%"]
     assert grade(responders, calm, factual_hazards=()).opens is False
     assert grade(responders, calm, factual_hazard_min_negative=0.4).opens is False
     assert grade(responders, replace(calm, hazards=("疫情",)), factual_hazards=("疫情",)).opens
+
+
+def test_a_calm_hazard_must_be_what_the_posts_are_about(responders: Responders) -> None:
+    # one comment saying 火灾 in a 600-post thread about house prices is not a fire
+    thread = replace(QUIET, posts=600, hazards=("火灾",), hazard_posts=(("火灾", 3),), negative_share=0.3)
+    assert grade(responders, thread).opens is False
+    assert grade(responders, replace(thread, hazard_posts=(("火灾", 200),))).opens
+    assert grade(responders, thread, factual_hazard_min_share=0.0).opens
 
 
 def test_factual_hazards_must_be_in_the_hazard_table() -> None:

@@ -105,6 +105,8 @@ def test_grade_follows_the_table_given() -> None:
         ("全国十大火炉城市", set()),
         ("我不能再忍受了，我会爆炸的", set()),
         ("朋友说了伤人的话", set()),
+        ("白羊座：没事爱抽风，易伤人，还后悔", set()),  # a temperament, not an assault
+        ("男子持刀伤人，已被控制", {"暴力伤人"}),
         ("随着火势蔓延，仓库起火", {"火灾"}),  # the look-alike does not hide a real one
     ],
 )
