@@ -87,10 +87,27 @@ class SeveritySignals:
 
 _N = rf"(?P<n>{NUMBER})"
 _WHO = r"(?:名|位|人|个)"
-_GAP = r"[^，。；;,!！？?\d]{0,8}?"  # "3名工人当场死亡": a few words between the count and the verb
-_DEATH = r"(?:死亡|遇难|身亡|丧生|罹难|殒命|不幸去世|抢救无效|当场死亡|溺亡|被烧死|死)"
-_INJURY = r"(?:受伤|重伤|轻伤|伤势|烧伤|烫伤|砸伤|摔伤|被刺伤|中毒|送医|入院|伤(?![心感害痛悲脑透]))"
-_MISSING = r"(?:失踪|失联|下落不明|被困)"
+# One character between a count or a person and the verb, within one clause: not across a hashtag
+# (#…#), a headline (【…】), a repost (//@) or an emoticon ([悲伤]), and not a denial ("5名乘客均未受伤",
+# "孩子没有受伤", "10个曼奇尼不哭死"). 不幸, 不治, 不明 (身份), 无辜, 无效 (抢救无效), 未成年, 未满, 未能
+# (逃生) and 没能 do report a casualty. A character class plus those words scans faster than a lookahead
+# at every character.
+_STOPS = r"，。；;,!！？?\d#【】\[\]/"
+_CLAUSE = rf"(?:[^{_STOPS}没无未不]|没(?=能)|无(?=[辜效])|未(?=成年|满|能)|不(?=[幸治明]))"
+# "3名工人当场死亡": a few words between the count and the verb
+_GAP = rf"{_CLAUSE}{{0,8}}?"
+# To be admitted to hospital is an injury, unless the counted people are patients ("1499名重症患者全部入院").
+# An injury or poisoning before it ("3人受伤送医") is already read by _INJURY.
+_CARE_GAP = rf"(?:(?![患病伤毒]|确诊|疑似|感染|重症|发热){_CLAUSE}){{0,8}}?"
+_DEATH_WORDS = (
+    "死亡", "遇难", "身亡", "丧生", "罹难", "殒命", "不幸去世", "抢救无效", "当场死亡", "溺亡", "被烧死", "死"
+)  # fmt: skip
+_INJURY_WORDS = ("受伤", "重伤", "轻伤", "伤势", "烧伤", "烫伤", "砸伤", "摔伤", "被刺伤", "中毒")
+_MISSING_WORDS = ("失踪", "失联", "下落不明", "被困")
+_DEATH = "(?:" + "|".join(_DEATH_WORDS) + ")"
+_INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感])伤(?![心感害痛悲脑透]))"
+_MISSING = "(?:" + "|".join(_MISSING_WORDS) + ")"
+_ADMITTED_WORDS = ("送医", "入院")
 # "已致11人死亡35人受伤": a count right after one verb, followed by another verb that closes the clause,
 # belongs to that second verb ("死亡3人受伤10人", where the second verb takes its own count, is fine).
 _NOT_NEXT = r"(?!(?:受伤|重伤|轻伤|伤|死亡|遇难|身亡|死|失踪|失联|被困)(?:[，。；;,!！？?、\s】)]|$))"
@@ -102,8 +119,6 @@ _PERSON = (
     r"消防员|司机|骑手|外卖员|店员|游客|驴友|村民|居民|市民|乘客|行人|患者|妇女|老太|大爷|公民)"
 )
 _NOT_DENIED = r"(?<!无)(?<!没有)(?<!未)(?<!并无)"
-# like _GAP, but no denial between the person and the verb ("孩子没有受伤"); 不幸 is no denial
-_ONE_GAP = r"(?:(?![没无未]|不(?!幸))[^，。；;,!！？?\d]){0,8}?"
 _ONE_DEATH_WORDS = tuple(
     "死亡 遇难 身亡 丧生 罹难 殒命 去世 离世 溺亡 遇害 牺牲 殉职 被烧死 抢救无效".split()
 )
@@ -126,16 +141,32 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("missing", rf"(?:失踪|失联)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
 )
 _ONE_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("deaths", rf"{_NOT_DENIED}{_PERSON}{_ONE_GAP}{_ONE_DEATH}"),
-    ("injured", rf"{_NOT_DENIED}{_PERSON}{_ONE_GAP}{_ONE_INJURY}"),
+    ("deaths", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_ONE_DEATH}"),
+    ("injured", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_ONE_INJURY}"),
 )
-_CASUALTY_HINT = re.compile(r"[死伤亡难踪联困医院]")
+_ADMITTED_PATTERN = ("injured", rf"{_N}{_WHO}{_CARE_GAP}(?:{'|'.join(_ADMITTED_WORDS)})")
+# A cheap test run first: the counted patterns need one of their verbs, and most texts have none. These
+# characters cover most verbs; the verbs without any of them are searched as words (plain words scan fast).
+_HINT_CHARS = "死伤亡难踪联困"
+_CASUALTY_HINT = re.compile(
+    "|".join(
+        [f"[{_HINT_CHARS}]"]
+        + [w for w in _DEATH_WORDS + _INJURY_WORDS + _MISSING_WORDS if not set(w) & set(_HINT_CHARS)]
+    )
+)
+_ADMITTED_HINT = re.compile("|".join(_ADMITTED_WORDS))
 _NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")
 
 
 @functools.cache
 def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((kind, re.compile(pattern)) for kind, pattern in _KIND_PATTERNS)
+
+
+@functools.cache
+def _compiled_admitted() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    kind, pattern = _ADMITTED_PATTERN
+    return ((kind, re.compile(pattern)),)
 
 
 @functools.cache
@@ -151,7 +182,8 @@ def extract_casualties(text: str) -> Casualties:
     evidence: list[str] = []
     verbs, uncounted = _compiled_one()
     counted = _compiled() if _CASUALTY_HINT.search(text) else ()
-    patterns = counted + (uncounted if verbs.search(text) else ())
+    admitted = _compiled_admitted() if _ADMITTED_HINT.search(text) else ()
+    patterns = counted + admitted + (uncounted if verbs.search(text) else ())
     if not patterns:
         return Casualties()
     for kind, pattern in patterns:

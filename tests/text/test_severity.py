@@ -51,6 +51,28 @@ from monitor.text.severity import (
         ("学生死记硬背", 0, 0, 0),
         ("工人牺牲休息时间加班", 0, 0, 0),
         ("儿童死亡率下降", 0, 0, 0),
+        # a denial between a count and the verb; the words that look like one but report a casualty
+        ("车上5名乘客均未受伤", 0, 0, 0),
+        ("真进10个曼奇尼不哭死？", 0, 0, 0),
+        ("2人经抢救无效死亡，3人不治身亡", 3, 0, 0),
+        ("2名未成年人溺亡", 2, 0, 0),
+        ("3名无辜群众遇难", 3, 0, 0),
+        ("3人未能逃生遇难", 3, 0, 0),
+        # the count and the verb in one clause: not across a hashtag, a headline, an emoticon or a repost
+        ("#确诊老人隐瞒致百余人密切接触#老不死的东西", 0, 0, 0),
+        ("差十个能补回来吗[悲伤]", 0, 0, 0),
+        ("十个人都很悲伤", 0, 0, 0),
+        ("爆炸致3人死亡 #化工厂爆炸# 10人受伤", 3, 10, 0),
+        # verbs with none of the prefilter's characters (死伤亡…) are still read
+        ("事故致2人丧生，5名矿工殒命", 5, 0, 0),
+        ("3名工人不幸去世", 3, 0, 0),
+        ("2人经抢救无效", 2, 0, 0),
+        ("3人中毒，4人下落不明", 0, 3, 4),
+        # patients admitted to hospital are not injured; the injured admitted are
+        ("1499名重症患者全部入院", 0, 0, 0),
+        ("12名患者入院治疗", 0, 0, 0),
+        ("4名学生被送医", 0, 4, 0),
+        ("医院火灾致12名患者死亡", 12, 0, 0),
     ],
 )
 def test_extract_casualties(text: str, deaths: int, injured: int, missing: int) -> None:
