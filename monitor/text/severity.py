@@ -144,46 +144,39 @@ _ONE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_ONE_DEATH}"),
     ("injured", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_ONE_INJURY}"),
 )
-_ADMITTED_PATTERN = ("injured", rf"{_N}{_WHO}{_CARE_GAP}(?:{'|'.join(_ADMITTED_WORDS)})")
-# A cheap test run first: the counted patterns need one of their verbs, and most texts have none. These
-# characters cover most verbs; the verbs without any of them are searched as words (plain words scan fast).
+_ADMITTED_PATTERNS = (("injured", rf"{_N}{_WHO}{_CARE_GAP}(?:{'|'.join(_ADMITTED_WORDS)})"),)
+# The counted patterns need one of their verbs, and most texts have none. These characters cover most verbs;
+# the verbs without any of them are searched as words.
 _HINT_CHARS = "死伤亡难踪联困"
-_CASUALTY_HINT = re.compile(
-    "|".join(
-        [f"[{_HINT_CHARS}]"]
-        + [w for w in _DEATH_WORDS + _INJURY_WORDS + _MISSING_WORDS if not set(w) & set(_HINT_CHARS)]
-    )
+_COUNTED_HINT = "|".join(
+    [f"[{_HINT_CHARS}]"]
+    + [w for w in _DEATH_WORDS + _INJURY_WORDS + _MISSING_WORDS if not set(w) & set(_HINT_CHARS)]
 )
-_ADMITTED_HINT = re.compile("|".join(_ADMITTED_WORDS))
 _NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")
 
-
-@functools.cache
-def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((kind, re.compile(pattern)) for kind, pattern in _KIND_PATTERNS)
+_Patterns = tuple[tuple[str, re.Pattern[str]], ...]
 
 
 @functools.cache
-def _compiled_admitted() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    kind, pattern = _ADMITTED_PATTERN
-    return ((kind, re.compile(pattern)),)
+def _pattern_groups() -> tuple[tuple[re.Pattern[str], _Patterns], ...]:
+    """Each group of patterns behind a cheap test for its verbs, run first (plain words scan five times
+    faster than the patterns): most texts need none of them."""
 
+    def group(hint: str, patterns: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], _Patterns]:
+        return re.compile(hint), tuple((kind, re.compile(pattern)) for kind, pattern in patterns)
 
-@functools.cache
-def _compiled_one() -> tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]]:
-    """The uncounted patterns, and a cheap test for their verbs: most texts have none, so skip them."""
-    verbs = re.compile("|".join(_ONE_DEATH_WORDS + _ONE_INJURY_WORDS))  # plain words scan five times faster
-    return verbs, tuple((kind, re.compile(pattern)) for kind, pattern in _ONE_PATTERNS)
+    return (
+        group(_COUNTED_HINT, _KIND_PATTERNS),
+        group("|".join(_ADMITTED_WORDS), _ADMITTED_PATTERNS),
+        group("|".join(_ONE_DEATH_WORDS + _ONE_INJURY_WORDS), _ONE_PATTERNS),
+    )
 
 
 def extract_casualties(text: str) -> Casualties:
     """Deaths, injured and missing counts stated in the text; the largest figure of each kind wins."""
     counts = {"deaths": 0, "injured": 0, "missing": 0}
     evidence: list[str] = []
-    verbs, uncounted = _compiled_one()
-    counted = _compiled() if _CASUALTY_HINT.search(text) else ()
-    admitted = _compiled_admitted() if _ADMITTED_HINT.search(text) else ()
-    patterns = counted + admitted + (uncounted if verbs.search(text) else ())
+    patterns = [p for hint, group in _pattern_groups() if hint.search(text) for p in group]
     if not patterns:
         return Casualties()
     for kind, pattern in patterns:
