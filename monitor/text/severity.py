@@ -85,8 +85,8 @@ class SeveritySignals:
         }
 
 
-_N = rf"(?P<n>{NUMBER})"
-_WHO = r"(?:名|位|人|个)"
+_N = rf"(?<!第)(?P<n>{NUMBER})"  # "你第一个被淹死" is an order, not a count
+_WHO = r"(?:名|位|人|个(?!小时|多小时|月|多月|星期|礼拜|钟头))"  # "两个小时直至昏死" counts hours
 # One character between a count or a person and the verb, within one clause: not across a hashtag
 # (#…#), a headline (【…】), a repost (//@) or an emoticon ([悲伤]), and not a denial ("5名乘客均未受伤",
 # "孩子没有受伤", "10个曼奇尼不哭死"). 不幸, 不治, 不明 (身份), 无辜, 无效 (抢救无效), 未成年, 未满, 未能
@@ -104,7 +104,10 @@ _DEATH_WORDS = (
 )  # fmt: skip
 _INJURY_WORDS = ("受伤", "重伤", "轻伤", "伤势", "烧伤", "烫伤", "砸伤", "摔伤", "被刺伤", "中毒")
 _MISSING_WORDS = ("失踪", "失联", "下落不明", "被困")
-_DEATH = "(?:" + "|".join(_DEATH_WORDS) + ")"
+# 死 alone: not 死囚, 死刑, 死忠, 死宅, 死去活来, nor the intensifiers and curses 气死, 笑死, 烦死, 吓死,
+# 去死, 该死
+_DIE = r"(?<![气烦吓笑累昏该去要])死(?![囚刑忠宅活僵磕党]|去活)"
+_DEATH = "(?:" + "|".join(w for w in _DEATH_WORDS if w != "死") + f"|{_DIE})"
 _INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感])伤(?![心感害痛悲脑透]))"
 _MISSING = "(?:" + "|".join(_MISSING_WORDS) + ")"
 _ADMITTED_WORDS = ("送医", "入院")
@@ -132,7 +135,8 @@ _ONE_INJURY = "(?:" + "|".join(_ONE_INJURY_WORDS) + ")"
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"{_N}{_WHO}{_GAP}{_DEATH}"),
     ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
-    ("deaths", rf"{_N}死"),
+    # "3死5伤"; not 九死一生, 九死而无悔, 一死了之, 死一死 (睡前死一死)
+    ("deaths", rf"(?<!死){_N}{_DIE}(?!一生|而|了之)"),
     ("injured", rf"{_N}{_WHO}{_GAP}{_INJURY}"),
     ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
     ("injured", rf"(?<=死){_N}伤"),
