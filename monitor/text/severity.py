@@ -87,28 +87,26 @@ class SeveritySignals:
 
 _N = rf"(?<!第)(?P<n>{NUMBER})"  # "你第一个被淹死" is an order, not a count
 _WHO = r"(?:名|位|人|个(?!小时|多小时|月|多月|星期|礼拜|钟头))"  # "两个小时直至昏死" counts hours
-# One character between a count or a person and the verb, within one clause: not across a hashtag
-# (#…#), a headline (【…】), a repost (//@) or an emoticon ([悲伤]), and not a denial ("5名乘客均未受伤",
-# "孩子没有受伤", "10个曼奇尼不哭死"). 不幸, 不治, 不明 (身份), 无辜, 无效 (抢救无效), 未成年, 未满, 未能
-# (逃生) and 没能 do report a casualty. A character class plus those words scans faster than a lookahead
-# at every character.
 _STOPS = r"，。；;,!！？?\d#【】\[\]/"
-_CLAUSE = rf"(?:[^{_STOPS}没无未不]|没(?=能)|无(?=[辜效])|未(?=成年|满|能)|不(?=[幸治明]))"
-# "3名工人当场死亡": a few words between the count and the verb
-_GAP = rf"{_CLAUSE}{{0,8}}?"
+# "3名工人当场死亡": a few words between the count (or the person) and the verb, within one clause: not
+# across a hashtag (#…#), a headline (【…】), a repost (//@) or an emoticon ([悲伤])
+_GAP = rf"[^{_STOPS}]{{0,8}}?"
+# A verb right after a denial says that no one died or was hurt: "5名乘客均未受伤", "孩子没有受伤",
+# "47万人无一伤亡", "老不死". Words in between do not deny: 不慎落水溺亡, 不同程度受伤, 抢救无效死亡.
+_AFFIRMED = r"(?<!未)(?<!没)(?<!没有)(?<!无)(?<!无一)(?<!无人)(?<!不)(?<!未被)(?<!没被)(?<!没有被)"
 # To be admitted to hospital is an injury, unless the counted people are patients ("1499名重症患者全部入院").
 # An injury or poisoning before it ("3人受伤送医") is already read by _INJURY.
-_CARE_GAP = rf"(?:(?![患病伤毒]|确诊|疑似|感染|重症|发热){_CLAUSE}){{0,8}}?"
+_CARE_GAP = rf"(?:(?![患病伤毒]|确诊|疑似|感染|重症|发热)[^{_STOPS}]){{0,8}}?"
 _DEATH_WORDS = (
     "死亡", "遇难", "身亡", "丧生", "罹难", "殒命", "不幸去世", "抢救无效", "当场死亡", "溺亡", "被烧死", "死"
 )  # fmt: skip
 _INJURY_WORDS = ("受伤", "重伤", "轻伤", "伤势", "烧伤", "烫伤", "砸伤", "摔伤", "被刺伤", "中毒")
 _MISSING_WORDS = ("失踪", "失联", "下落不明", "被困")
 # 死 alone: not 死囚, 死刑, 死忠, 死宅, 死去活来, nor the intensifiers and curses 气死, 笑死, 烦死, 吓死,
-# 去死, 该死
-_DIE = r"(?<![气烦吓笑累昏该去要])死(?![囚刑忠宅活僵磕党]|去活)"
+# 哭死, 去死, 该死
+_DIE = r"(?<![气烦吓笑累昏该去要哭])死(?![囚刑忠宅活僵磕党]|去活)"
 _DEATH = "(?:" + "|".join(w for w in _DEATH_WORDS if w != "死") + f"|{_DIE})"
-_INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感])伤(?![心感害痛悲脑透]))"
+_INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感受])伤(?![心感害痛悲脑透]))"
 _MISSING = "(?:" + "|".join(_MISSING_WORDS) + ")"
 _ADMITTED_WORDS = ("送医", "入院")
 # "已致11人死亡35人受伤": a count right after one verb, followed by another verb that closes the clause,
@@ -126,29 +124,29 @@ _ONE_DEATH_WORDS = tuple(
     "死亡 遇难 身亡 丧生 罹难 殒命 去世 离世 溺亡 遇害 牺牲 殉职 被烧死 抢救无效".split()
 )
 _ONE_INJURY_WORDS = tuple("受伤 重伤 轻伤 被刺伤 烧伤 砸伤 摔伤 被撞伤".split())
-_NOT_AFTER = {  # 死亡率 is a rate; 牺牲休息时间 gives up time, no life
+_NOT_AFTER = {  # 死亡率 is a rate; 牺牲休息时间 gives up time, no life; 牺牲品 is a victim of something
     "死亡": "(?!率)",
-    "牺牲": "(?!了?(?:休息|时间|自己|个人|小我|青春|假期|周末|健康|睡眠|利益|质量|品质|精神|性能|画质))",
+    "牺牲": "(?!品|了?(?:休息|时间|自己|个人|小我|青春|假期|周末|健康|睡眠|利益|质量|品质|精神|性能|画质))",
 }
 _ONE_DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _ONE_DEATH_WORDS) + ")"
 _ONE_INJURY = "(?:" + "|".join(_ONE_INJURY_WORDS) + ")"
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("deaths", rf"{_N}{_WHO}{_GAP}{_DEATH}"),
+    ("deaths", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_DEATH}"),
     ("deaths", rf"(?:死亡|遇难|罹难|身亡)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
-    # "3死5伤"; not 九死一生, 九死而无悔, 一死了之, 死一死 (睡前死一死)
-    ("deaths", rf"(?<!死){_N}{_DIE}(?!一生|而|了之)"),
-    ("injured", rf"{_N}{_WHO}{_GAP}{_INJURY}"),
+    # "3死5伤"; not 九死一生, 九死而无悔, 九死不悔, 一死了之, 死一死 (睡前死一死)
+    ("deaths", rf"(?<!死){_N}{_DIE}(?!一生|而|不|了之)"),
+    ("injured", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_INJURY}"),
     ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
     ("injured", rf"(?<=死){_N}伤"),
     ("injured", rf"(?:伤亡|死伤){_N}{_WHO}"),
-    ("missing", rf"{_N}{_WHO}{_GAP}{_MISSING}"),
+    ("missing", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_MISSING}"),
     ("missing", rf"(?:失踪|失联)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
 )
 _ONE_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("deaths", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_ONE_DEATH}"),
-    ("injured", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_ONE_INJURY}"),
+    ("deaths", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_AFFIRMED}{_ONE_DEATH}"),
+    ("injured", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_AFFIRMED}{_ONE_INJURY}"),
 )
-_ADMITTED_PATTERNS = (("injured", rf"{_N}{_WHO}{_CARE_GAP}(?:{'|'.join(_ADMITTED_WORDS)})"),)
+_ADMITTED_PATTERNS = (("injured", rf"{_N}{_WHO}{_CARE_GAP}{_AFFIRMED}(?:{'|'.join(_ADMITTED_WORDS)})"),)
 # The counted patterns need one of their verbs, and most texts have none. These characters cover most verbs;
 # the verbs without any of them are searched as words.
 _HINT_CHARS = "死伤亡难踪联困"

@@ -50,6 +50,7 @@ from monitor.text.severity import (
         ("所幸没有学生受伤", 0, 0, 0),
         ("学生死记硬背", 0, 0, 0),
         ("工人牺牲休息时间加班", 0, 0, 0),
+        ("孩子不是牺牲品", 0, 0, 0),
         ("儿童死亡率下降", 0, 0, 0),
         # a denial between a count and the verb; the words that look like one but report a casualty
         ("车上5名乘客均未受伤", 0, 0, 0),
@@ -58,6 +59,11 @@ from monitor.text.severity import (
         ("2名未成年人溺亡", 2, 0, 0),
         ("3名无辜群众遇难", 3, 0, 0),
         ("3人未能逃生遇难", 3, 0, 0),
+        ("3名儿童不慎落水溺亡，孩子不慎落水溺亡", 3, 0, 0),  # words between the two do not deny
+        ("造成3人不同程度受伤", 0, 3, 0),
+        ("2人无法逃生遇难", 2, 0, 0),
+        ("2名乘客中无人受伤", 0, 0, 0),
+        ("孩子没有被烧伤", 0, 0, 0),
         # the count and the verb in one clause: not across a hashtag, a headline, an emoticon or a repost
         ("#确诊老人隐瞒致百余人密切接触#老不死的东西", 0, 0, 0),
         ("差十个能补回来吗[悲伤]", 0, 0, 0),
