@@ -154,7 +154,7 @@ _COUNTED_HINT = "|".join(
     [f"[{_HINT_CHARS}]"]
     + [w for w in _DEATH_WORDS + _INJURY_WORDS + _MISSING_WORDS if not set(w) & set(_HINT_CHARS)]
 )
-_NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员)?(?:伤亡|死亡|受伤)")
+_NONE_STATED = re.compile(r"(?:无|没有|未造成|暂无|未发现|未有)(?:人员|人)?(?:伤亡|死亡|受伤)")
 
 _Patterns = tuple[tuple[str, re.Pattern[str]], ...]
 

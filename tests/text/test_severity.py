@@ -99,6 +99,7 @@ def test_extract_casualties(text: str, deaths: int, injured: int, missing: int) 
 
 def test_no_casualties_is_stated() -> None:
     assert extract_casualties("火已扑灭，未造成人员伤亡").none_stated
+    assert extract_casualties("所幸无人受伤").none_stated
     assert not extract_casualties("3人受伤").none_stated
 
 
