@@ -85,7 +85,7 @@ class SeveritySignals:
         }
 
 
-_N = rf"(?<!第)(?P<n>{NUMBER})"  # "你第一个被淹死" is an order, not a count
+_N = rf"(?<![第每])(?P<n>{NUMBER})"  # "你第一个被淹死" is an order, "每一个" everyone: not counts
 _WHO = r"(?:名|位|人|个(?!小时|多小时|月|多月|星期|礼拜|钟头))"  # "两个小时直至昏死" counts hours
 _STOPS = r"，。；;,!！？?\d#【】\[\]/"
 # "3名工人当场死亡": a few words between the count (or the person) and the verb, within one clause: not
@@ -98,14 +98,23 @@ _AFFIRMED = r"(?<!未)(?<!没)(?<!没有)(?<!无)(?<!无一)(?<!无人)(?<!不)(
 # An injury or poisoning before it ("3人受伤送医") is already read by _INJURY.
 _CARE_GAP = rf"(?:(?![患病伤毒]|确诊|疑似|感染|重症|发热)[^{_STOPS}]){{0,8}}?"
 _DEATH_WORDS = (
-    "死亡", "遇难", "身亡", "丧生", "罹难", "殒命", "不幸去世", "抢救无效", "当场死亡", "溺亡", "被烧死", "死"
+    "死亡", "遇难", "身亡", "丧生", "罹难", "殒命", "去世", "离世", "遇害", "牺牲", "殉职", "抢救无效",
+    "溺亡", "被烧死", "死"
 )  # fmt: skip
+# 死亡率 is a rate; 去世界杯 goes to the World Cup; 牺牲休息时间 gives up time, no life; 牺牲品 is a victim of
+# something
+_NOT_AFTER = {
+    "死亡": "(?!率)",
+    "去世": "(?!界)",
+    "离世": "(?!界)",
+    "牺牲": "(?!品|了?(?:休息|时间|自己|个人|小我|青春|假期|周末|健康|睡眠|利益|质量|品质|精神|性能|画质))",
+}
 _INJURY_WORDS = ("受伤", "重伤", "轻伤", "伤势", "烧伤", "烫伤", "砸伤", "摔伤", "被刺伤", "中毒")
 _MISSING_WORDS = ("失踪", "失联", "下落不明", "被困")
 # 死 alone: not 死囚, 死刑, 死忠, 死宅, 死去活来, nor the intensifiers and curses 气死, 笑死, 烦死, 吓死,
 # 哭死, 去死, 该死
 _DIE = r"(?<![气烦吓笑累昏该去要哭])死(?![囚刑忠宅活僵磕党]|去活)"
-_DEATH = "(?:" + "|".join(w for w in _DEATH_WORDS if w != "死") + f"|{_DIE})"
+_DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _DEATH_WORDS if w != "死") + f"|{_DIE})"
 _INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感受])伤(?![心感害痛悲脑透]))"
 _MISSING = "(?:" + "|".join(_MISSING_WORDS) + ")"
 _ADMITTED_WORDS = ("送医", "入院")
@@ -124,10 +133,6 @@ _ONE_DEATH_WORDS = tuple(
     "死亡 遇难 身亡 丧生 罹难 殒命 去世 离世 溺亡 遇害 牺牲 殉职 被烧死 抢救无效".split()
 )
 _ONE_INJURY_WORDS = tuple("受伤 重伤 轻伤 被刺伤 烧伤 砸伤 摔伤 被撞伤".split())
-_NOT_AFTER = {  # 死亡率 is a rate; 牺牲休息时间 gives up time, no life; 牺牲品 is a victim of something
-    "死亡": "(?!率)",
-    "牺牲": "(?!品|了?(?:休息|时间|自己|个人|小我|青春|假期|周末|健康|睡眠|利益|质量|品质|精神|性能|画质))",
-}
 _ONE_DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _ONE_DEATH_WORDS) + ")"
 _ONE_INJURY = "(?:" + "|".join(_ONE_INJURY_WORDS) + ")"
 _KIND_PATTERNS: tuple[tuple[str, str], ...] = (

@@ -83,6 +83,11 @@ from monitor.text.severity import (
         # verbs with none of the prefilter's characters (死伤亡…) are still read
         ("事故致2人丧生，5名矿工殒命", 5, 0, 0),
         ("3名工人不幸去世", 3, 0, 0),
+        ("6天7位民辅警牺牲抗疫一线", 7, 0, 0),  # the words for a death that were read only without a count
+        ("2名人质遇害，2名民警因公殉职", 2, 0, 0),
+        ("3名工人牺牲休息时间", 0, 0, 0),
+        ("计划只带一名左后卫去世界杯", 0, 0, 0),
+        ("谢谢每一个为疫情牺牲的英雄", 0, 0, 0),
         ("2人经抢救无效", 2, 0, 0),
         ("3人中毒，4人下落不明", 0, 3, 4),
         # patients admitted to hospital are not injured; the injured admitted are
