@@ -24,11 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.streams import EVENTS  # ../shared/data/events, or YUQING_SHARED_DATA
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 LABELS = Path(__file__).resolve().parent / "data" / "hazard_reports.csv"
-TOPICS = DATA / "events" / "weibo_hotsearch_hourly_2024_06" / "topics.csv"
-CHATTER = DATA / "events" / "covid19_weibo_unlabeled_daily" / "covid_weibo_daily_sample.csv"
+TOPICS = EVENTS / "weibo_hotsearch_hourly_2024_06" / "topics.csv"
+CHATTER = EVENTS / "covid19_weibo_unlabeled_daily" / "covid_weibo_daily_sample.csv"
 RESPONDERS = ROOT / "responders"
 
 

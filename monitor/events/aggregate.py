@@ -52,9 +52,11 @@ def absorb(e: EventState, post: PostIn, amount: float, burst: BurstParams) -> li
     if isinstance(cg, int) and 1 <= cg <= 4:
         e.casualty_grade = cg if e.casualty_grade is None else min(e.casualty_grade, cg)
     for hazard in sev.get("hazards") or ():
-        if isinstance(hazard, str) and hazard not in e.hazards and len(e.hazards) < MAX_HAZARDS:
+        if not isinstance(hazard, str):
+            continue
+        if hazard not in e.hazards and len(e.hazards) < MAX_HAZARDS:
             e.hazards.append(hazard)
-        if isinstance(hazard, str) and hazard in e.hazards:
+        if hazard in e.hazards:  # the posts naming each hazard the event keeps
             e.hazard_posts[hazard] = e.hazard_posts.get(hazard, 0) + 1
     e.urgent = e.urgent or bool(sev.get("urgent"))
     if post.hotline_order_no and post.hotline_order_no not in e.hotline_orders:

@@ -89,6 +89,19 @@ def _raise(
     return grade
 
 
+def _calmly_reported(s: Signals, p: GradingPolicy) -> tuple[str, ...]:
+    """The factual hazards (an explosion, a collapse) of an event that opens however calmly it is reported:
+    empty unless the posts are above the advice floor, and the most-named one is in hazard_open_min_posts
+    posts and factual_hazard_min_share of them. One calm bulletin (a fire brigade's 火情通报) is information
+    the government has already given, not public opinion; one comment saying 火灾 in a 600-post thread about
+    house prices is not a fire."""
+    named_by = dict(s.hazard_posts)
+    factual = tuple(h for h in s.hazards if h in p.factual_hazards)
+    most = max((named_by.get(h, 0) for h in factual), default=0)
+    about = most >= p.hazard_open_min_posts and most >= p.factual_hazard_min_share * s.posts
+    return factual if about and s.negative_share >= p.factual_hazard_min_negative else ()
+
+
 def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool) -> list[Reason]:
     why: list[Reason] = []
     negative = s.negative_share >= p.open_min_negative
@@ -106,18 +119,10 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
         said = "、".join(f"{label}{n}人" for label, n in counts if n)
         why.append(Reason("open_casualties", f"出现伤亡（{said or '人数未报'}）"))
     # An everyday hazard word (疫情, 暴雨) in calm posts is no incident; in angry or alarmed ones it is, and
-    # one government or media post is enough. An explosion or a collapse is one however calmly it is
-    # reported, unless the posts read as advice, once it is discussed: one calm bulletin (a fire brigade's
-    # 火情通报) is information the government has already given, not public opinion.
-    # The calm path also needs the hazard to be what the posts are about: one comment saying 火灾 in a
-    # 600-post thread about house prices is not a fire.
-    named_by = dict(s.hazard_posts)
-    factual = [h for h in s.hazards if h in p.factual_hazards]
-    most = max((named_by.get(h, 0) for h in factual), default=0)
-    about = most >= p.hazard_open_min_posts and most >= p.factual_hazard_min_share * s.posts
+    # one government or media post is enough.
     discussed = s.posts >= p.hazard_open_min_posts
-    reported = about and s.negative_share >= p.factual_hazard_min_negative
-    if s.hazards and ((negative and (discussed or vouched)) or reported):
+    factual = _calmly_reported(s, p)
+    if s.hazards and ((negative and (discussed or vouched)) or factual):
         named = s.hazards if negative else factual
         why.append(Reason("open_hazard", f"险情：{'、'.join(named[:5])}，负面占比{s.negative_share:.0%}"))
     if s.bursting and negative and enough:
