@@ -46,6 +46,12 @@ def _clock_line(c: dict[str, Any]) -> str:
     return f"  - {c['label']}：{_duration(c['within_s'])}，预警 {warn}"
 
 
+def _serious(sev: dict[str, Any]) -> str:
+    """（重伤5） when the text said how many of the injured were badly hurt."""
+    serious, injured = sev.get("serious"), sev.get("injured", 0)
+    return f"（重伤{serious}）" if serious is not None and serious != injured else ""
+
+
 def render(result: dict[str, Any], r: Responders) -> str:
     """The human-readable dry run (Chinese labels, as a duty officer reads it)."""
     a, g, rt = result["analysis"], result["grade"], result["route"]
@@ -53,7 +59,8 @@ def render(result: dict[str, Any], r: Responders) -> str:
     lines = [
         f"分析：负面概率 {a['negative']:.2f}（{a['polarity']}）· 领域 {a['topic']}（{a['topic_score']:.2f}）"
         f" · 属地 {a['region_used'] or '未识别'} · 部门提示 {a['department'] or '无'}",
-        f"      伤亡 死亡{sev.get('deaths', 0)} 受伤{sev.get('injured', 0)} 失踪{sev.get('missing', 0)}"
+        f"      伤亡 死亡{sev.get('deaths', 0)} 受伤{sev.get('injured', 0)}{_serious(sev)}"
+        f" 失踪{sev.get('missing', 0)}"
         f" · 险情 {'、'.join(sev.get('hazards') or []) or '无'}",
         f"分级：{g['label']}（{g['colour']}）· "
         + ("达到立案条件" if g["opens_incident"] else "单条未达立案条件"),

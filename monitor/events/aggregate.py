@@ -47,6 +47,8 @@ def absorb(e: EventState, post: PostIn, amount: float, burst: BurstParams) -> li
     sev = post.severity
     e.deaths = max(e.deaths, _int(sev.get("deaths")))
     e.injured = max(e.injured, _int(sev.get("injured")))
+    # the 重伤 each post reports (every injured person, when it does not say how badly): the largest counts
+    e.serious = max(e.serious, _int(sev.get("serious", sev.get("injured"))))
     e.missing = max(e.missing, _int(sev.get("missing")))
     cg = sev.get("casualty_grade")
     if isinstance(cg, int) and 1 <= cg <= 4:

@@ -87,6 +87,7 @@ class EventState:
     media_posts: int = 0
     deaths: int = 0
     injured: int = 0
+    serious: int = 0  # 重伤, which the criteria table grades (monitor.text.severity.Casualties.serious)
     missing: int = 0
     casualty_grade: int | None = None
     hazards: list[str] = field(default_factory=list)
@@ -120,6 +121,7 @@ class EventState:
             "media_posts": self.media_posts,
             "deaths": self.deaths,
             "injured": self.injured,
+            "serious": self.serious,
             "missing": self.missing,
             "casualty_grade": self.casualty_grade,
             "hazards": self.hazards,
@@ -164,6 +166,7 @@ class EventState:
             media_posts=int(state.get("media_posts", 0)),
             deaths=int(state.get("deaths", 0)),
             injured=int(state.get("injured", 0)),
+            serious=int(state.get("serious", state.get("injured", 0))),  # stored before: every injured
             missing=int(state.get("missing", 0)),
             casualty_grade=state.get("casualty_grade"),
             hazards=list(state.get("hazards", [])),

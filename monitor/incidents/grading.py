@@ -23,6 +23,7 @@ class Signals:
     media_posts: int = 0
     deaths: int = 0
     injured: int = 0
+    serious: int | None = None  # 重伤 as the posts report it; None: every injured person counts
     missing: int = 0
     casualty_grade: int | None = None  # the analyser's own reading of the criteria table
     hazards: tuple[str, ...] = ()
@@ -58,9 +59,10 @@ class Decision:
 
 
 def casualty_grade(
-    deaths: int, injured: int, missing: int, criteria: Sequence[CasualtyCriterion]
+    deaths: int, injured: int, missing: int, criteria: Sequence[CasualtyCriterion], *, hurt: str = "受伤"
 ) -> tuple[int | None, str]:
-    """The most severe grade whose counts are reached (国务院令493号: "以上"包括本数)."""
+    """The most severe grade whose counts are reached (国务院令493号: "以上"包括本数); `injured` is the count
+    its injured_min reads (重伤), and `hurt` names it in the reason."""
     best: int | None = None
     why = ""
     for c in criteria:
@@ -68,7 +70,7 @@ def casualty_grade(
         if c.deaths_min is not None and deaths >= c.deaths_min and deaths > 0:
             hits.append(f"死亡{deaths}人≥{c.deaths_min}")
         if c.injured_min is not None and injured >= c.injured_min and injured > 0:
-            hits.append(f"受伤{injured}人≥{c.injured_min}")
+            hits.append(f"{hurt}{injured}人≥{c.injured_min}")
         if c.missing_min is not None and missing >= c.missing_min and missing > 0:
             hits.append(f"失踪{missing}人≥{c.missing_min}")
         g = GRADE_NUMBERS[c.grade]
@@ -151,7 +153,9 @@ def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriteri
         cap = GRADE_NUMBERS[p.corroboration_raises_to]
         target = max(grade - 1, cap)
         grade = _raise(grade, target, reasons, "corroborated", f"{len(set(s.channels))}个渠道互相印证")
-    by_counts, why = casualty_grade(s.deaths, s.injured, s.missing, criteria)
+    told = s.serious is not None and s.serious != s.injured  # the posts say how many were badly hurt
+    graded = s.serious if told and s.serious is not None else s.injured
+    by_counts, why = casualty_grade(s.deaths, graded, s.missing, criteria, hurt="重伤" if told else "受伤")
     if by_counts is not None:
         grade = _raise(grade, by_counts, reasons, "casualties", f"伤亡分级标准：{why}", or_equal=True)
     if s.casualty_grade is not None and 1 <= s.casualty_grade <= 4:

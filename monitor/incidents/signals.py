@@ -35,6 +35,7 @@ def signals_from_event(e: EventState, t: float, regions: Container[str] | None =
         media_posts=e.media_posts,
         deaths=e.deaths,
         injured=e.injured,
+        serious=e.serious,
         missing=e.missing,
         casualty_grade=e.casualty_grade,
         hazards=tuple(e.hazards),

@@ -269,6 +269,8 @@ class TextAnalyzer:
         explain: dict[str, object] = {}
         if casualties.evidence:
             explain["casualties"] = list(casualties.evidence)
+        if casualties.serious is not None and casualties.serious != casualties.injured:
+            explain["serious_injured"] = casualties.serious  # what the criteria table graded
         if casualties.none_stated:
             explain["no_casualties_stated"] = True
         if grade is not None:
@@ -289,4 +291,5 @@ class TextAnalyzer:
             media,
             urgent,
             explain,
+            casualties.serious,
         )

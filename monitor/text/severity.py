@@ -38,7 +38,8 @@ class CasualtyRule:
         )
 
 
-# 国务院令第493号《生产安全事故报告和调查处理条例》第三条 (injured = 重伤, the strictest reading).
+# 国务院令第493号《生产安全事故报告和调查处理条例》第三条. Its injured are 重伤; a text that does not say how
+# badly people were hurt has every injured person counted (the strictest reading, Casualties.serious).
 DEFAULT_CRITERIA: tuple[CasualtyRule, ...] = (
     CasualtyRule(1, deaths_min=30, injured_min=100),
     CasualtyRule(2, deaths_min=10, injured_min=50),
@@ -56,6 +57,14 @@ class Casualties:
     missing: int = 0
     none_stated: bool = False
     evidence: tuple[str, ...] = ()
+    # 重伤, which 国务院令493号 grades on, when the text says how badly people were hurt ("57人受伤，其中5人
+    # 重伤": 5; "108人轻伤": 0); None when it does not, and then every injured person counts (strictly read)
+    serious: int | None = None
+
+    @property
+    def graded_injured(self) -> int:
+        """The injured count the criteria table reads."""
+        return self.injured if self.serious is None else self.serious
 
 
 @dataclass(frozen=True)
@@ -71,11 +80,13 @@ class SeveritySignals:
     media_account: bool = False
     urgent: bool = False
     explain: dict[str, object] = field(default_factory=dict, compare=False)
+    serious: int | None = None  # as Casualties.serious
 
     def to_json(self) -> dict[str, object]:
         return {
             "deaths": self.deaths,
             "injured": self.injured,
+            "serious": self.injured if self.serious is None else self.serious,
             "missing": self.missing,
             "casualty_grade": self.casualty_grade,
             "hazards": list(self.hazards),
@@ -87,7 +98,8 @@ class SeveritySignals:
 
 _N = rf"(?<![第每])(?P<n>{NUMBER})"  # "你第一个被淹死" is an order, "每一个" everyone: not counts
 _WHO = r"(?:名|位|人|个(?!小时|多小时|月|多月|星期|礼拜|钟头))"  # "两个小时直至昏死" counts hours
-_STOPS = r"，。；;,!！？?\d#【】\[\]/"
+_SENTENCE_STOPS = r"。；;!！？?\d#【】\[\]/"
+_STOPS = rf"，,{_SENTENCE_STOPS}"
 # "3名工人当场死亡": a few words between the count (or the person) and the verb, within one clause: not
 # across a hashtag (#…#), a headline (【…】), a repost (//@) or an emoticon ([悲伤])
 _GAP = rf"[^{_STOPS}]{{0,8}}?"
@@ -97,9 +109,10 @@ _AFFIRMED = r"(?<!未)(?<!没)(?<!没有)(?<!无)(?<!无一)(?<!无人)(?<!不)(
 # To be admitted to hospital is an injury, unless the counted people are patients ("1499名重症患者全部入院").
 # An injury or poisoning before it ("3人受伤送医") is already read by _INJURY.
 _CARE_GAP = rf"(?:(?![患病伤毒]|确诊|疑似|感染|重症|发热)[^{_STOPS}]){{0,8}}?"
+# A bulletin's "均已无生命体征" and "身故" report deaths as surely as 死亡; "机上132人无一生还" too
 _DEATH_WORDS = (
     "死亡", "遇难", "身亡", "丧生", "罹难", "殒命", "去世", "离世", "遇害", "牺牲", "殉职", "抢救无效",
-    "溺亡", "被烧死", "死"
+    "溺亡", "被烧死", "身故", "无生命体征", "无生命迹象", "失去生命体征", "无一生还", "死"
 )  # fmt: skip
 # 死亡率 is a rate; 去世界杯 goes to the World Cup; 牺牲休息时间 gives up time, no life; 牺牲品 is a victim of
 # something
@@ -109,11 +122,16 @@ _NOT_AFTER = {
     "离世": "(?!界)",
     "牺牲": "(?!品|了?(?:休息|时间|自己|个人|小我|青春|假期|周末|健康|睡眠|利益|质量|品质|精神|性能|画质))",
 }
-_INJURY_WORDS = ("受伤", "重伤", "轻伤", "伤势", "烧伤", "烫伤", "砸伤", "摔伤", "被刺伤", "中毒")
+# How badly: 493号 grades 重伤 only. The longer words come first, so that "3人伤势较重" is read whole.
+_SERIOUS_WORDS = ("重伤", "伤势较重", "伤势严重", "伤势危重", "伤情较重", "伤情严重", "伤情危重")
+_LIGHT_WORDS = ("轻伤", "轻微伤")
+_INJURY_WORDS = (
+    *_SERIOUS_WORDS, *_LIGHT_WORDS, "受伤", "伤势", "烧伤", "烫伤", "砸伤", "摔伤", "被刺伤", "中毒"
+)  # fmt: skip
 _MISSING_WORDS = ("失踪", "失联", "下落不明", "被困")
-# 死 alone: not 死囚, 死刑, 死忠, 死宅, 死去活来, nor the intensifiers and curses 气死, 笑死, 烦死, 吓死,
-# 哭死, 去死, 该死
-_DIE = r"(?<![气烦吓笑累昏该去要哭])死(?![囚刑忠宅活僵磕党]|去活)"
+# 死 alone: not 死囚, 死刑, 死忠, 死宅, 死去活来, 死定了, nor the intensifiers and curses 气死, 笑死, 烦死,
+# 吓死, 哭死, 去死, 该死
+_DIE = r"(?<![气烦吓笑累昏该去要哭])死(?![囚刑忠宅活僵磕党定]|去活)"
 _DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _DEATH_WORDS if w != "死") + f"|{_DIE})"
 _INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感受])伤(?![心感害痛悲脑透]))"
 _MISSING = "(?:" + "|".join(_MISSING_WORDS) + ")"
@@ -130,7 +148,8 @@ _PERSON = (
 )
 _NOT_DENIED = r"(?<!无)(?<!没有)(?<!未)(?<!并无)"
 _ONE_DEATH_WORDS = tuple(
-    "死亡 遇难 身亡 丧生 罹难 殒命 去世 离世 溺亡 遇害 牺牲 殉职 被烧死 抢救无效".split()
+    "死亡 遇难 身亡 丧生 罹难 殒命 去世 离世 溺亡 遇害 牺牲 殉职 被烧死 抢救无效 身故 无生命体征 无生命迹象 "
+    "失去生命体征".split()
 )
 _ONE_INJURY_WORDS = tuple("受伤 重伤 轻伤 被刺伤 烧伤 砸伤 摔伤 被撞伤".split())
 _ONE_DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _ONE_DEATH_WORDS) + ")"
@@ -142,7 +161,7 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"(?<!死){_N}{_DIE}(?!一生|而|不|了之)"),
     ("injured", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_INJURY}"),
     ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
-    ("injured", rf"(?<=死){_N}伤"),
+    ("injured", rf"(?<=死){_N}[重轻]?伤"),  # "1死1重伤"
     ("injured", rf"(?:伤亡|死伤){_N}{_WHO}"),
     ("missing", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_MISSING}"),
     ("missing", rf"(?:失踪|失联)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
@@ -151,6 +170,15 @@ _ONE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_AFFIRMED}{_ONE_DEATH}"),
     ("injured", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_AFFIRMED}{_ONE_INJURY}"),
 )
+# "3名工人被埋，经全力搜救，均已死亡", "4名被困矿工经全力搜救后全部遇难", "2名驴友今天被找到，经确认已无
+# 生命体征": 均, 全部 or 经确认 right before a bulletin's word for a death takes a count of people back across
+# commas, within one sentence and with no other number between ("绑定60个号…全部死了" counts accounts)
+_ALL_DIED = (
+    "(?:均|全部|全都|皆|悉数|经确认|经核实)(?:已经?|均|不幸|当场){0,2}(?:"
+    + "|".join(w + _NOT_AFTER.get(w, "") for w in _DEATH_WORDS if w != "死")
+    + ")"
+)
+_ALL_DIED_PATTERNS = (("deaths", rf"{_N}(?:名|位|人)[^{_SENTENCE_STOPS}]{{0,30}}?{_ALL_DIED}"),)
 _ADMITTED_PATTERNS = (("injured", rf"{_N}{_WHO}{_CARE_GAP}{_AFFIRMED}(?:{'|'.join(_ADMITTED_WORDS)})"),)
 # The counted patterns need one of their verbs, and most texts have none. These characters cover most verbs;
 # the verbs without any of them are searched as words.
@@ -174,14 +202,21 @@ def _pattern_groups() -> tuple[tuple[re.Pattern[str], _Patterns], ...]:
 
     return (
         group(_COUNTED_HINT, _KIND_PATTERNS),
+        group(_ALL_DIED, _ALL_DIED_PATTERNS),
         group("|".join(_ADMITTED_WORDS), _ADMITTED_PATTERNS),
         group("|".join(_ONE_DEATH_WORDS + _ONE_INJURY_WORDS), _ONE_PATTERNS),
     )
 
 
+_SERIOUS = re.compile("|".join(_SERIOUS_WORDS))
+_LIGHT = re.compile("|".join(_LIGHT_WORDS))
+
+
 def extract_casualties(text: str) -> Casualties:
-    """Deaths, injured and missing counts stated in the text; the largest figure of each kind wins."""
+    """Deaths, injured and missing counts stated in the text; the largest figure of each kind wins. The
+    injured figures are also told apart by how badly (`Casualties.serious`)."""
     counts = {"deaths": 0, "injured": 0, "missing": 0}
+    hurt = {"serious": 0, "light": 0, "unsaid": 0}
     evidence: list[str] = []
     patterns = [p for hint, group in _pattern_groups() if hint.search(text) for p in group]
     if not patterns:
@@ -193,6 +228,10 @@ def extract_casualties(text: str) -> Casualties:
                 continue
             if value > counts[kind]:
                 counts[kind] = value
+            if kind == "injured":
+                said = m.group(0)
+                how = "serious" if _SERIOUS.search(said) else "light" if _LIGHT.search(said) else "unsaid"
+                hurt[how] = max(hurt[how], value)
             evidence.append(f"{kind}:{m.group(0)}")
     return Casualties(
         counts["deaths"],
@@ -200,13 +239,25 @@ def extract_casualties(text: str) -> Casualties:
         counts["missing"],
         none_stated=bool(_NONE_STATED.search(text)),
         evidence=tuple(dict.fromkeys(evidence)),
+        serious=_serious(**hurt),
     )
+
+
+def _serious(serious: int, light: int, unsaid: int) -> int | None:
+    """The 重伤 count when the text says how badly people were hurt: its 重伤 figure; none when its only, or
+    largest, figure is of 轻伤 ("108人轻伤"); None when it does not say ("13人受伤，其中11人轻伤" leaves two
+    unsaid), and then every injured person counts."""
+    if serious:
+        return serious
+    if light and light >= unsaid:
+        return 0
+    return None
 
 
 def grade_casualties(c: Casualties, criteria: Sequence[CasualtyRule] = DEFAULT_CRITERIA) -> int | None:
     """The most severe grade whose threshold the counts reach (1 = Ⅰ特别重大 … 4 = Ⅳ一般), or None."""
     for rule in sorted(criteria, key=lambda r: r.grade):
-        if rule.reached(c.deaths, c.injured, c.missing):
+        if rule.reached(c.deaths, c.graded_injured, c.missing):
             return rule.grade
     return None
 

@@ -141,3 +141,16 @@ def test_state_round_trips_through_json() -> None:
     stored_before_counts = {k: v for k, v in e.to_json().items() if k != "hazard_posts"}
     old = EventState.from_row(e.id, e.first_seen, e.last_seen, e.title, e.post_count, stored_before_counts)
     assert old.hazard_posts == {"爆炸": 1}  # an event stored before the counts: each hazard named once
+
+
+def test_the_seriously_injured_are_the_largest_count_any_post_grades() -> None:
+    idx, ids = WindowIndex(), Ids()
+    # the first post says how badly (57 hurt, 5 重伤); the second does not, so all its 20 count
+    idx.assign(post(1, EXPLOSION, severity={"injured": 57, "serious": 5}), None, ids)
+    assert idx.events[100].serious == 5
+    idx.assign(post(2, EXPLOSION + "！", T0 + 1, severity={"injured": 20}), None, ids)
+    e = idx.events[100]
+    assert (e.injured, e.serious) == (57, 20)
+    stored_before = {k: v for k, v in e.to_json().items() if k != "serious"}
+    old = EventState.from_row(e.id, e.first_seen, e.last_seen, e.title, e.post_count, stored_before)
+    assert old.serious == 57  # an event stored before 重伤 was told apart: every injured person counts

@@ -218,6 +218,16 @@ def test_an_event_about_no_local_place_is_held_when_the_policy_requires_one(resp
     assert local.opens
 
 
+def test_the_seriously_injured_are_graded_when_the_posts_say_how_many(responders: Responders) -> None:
+    # 57 injured of whom 5 重伤: 493号's Ⅳ, not the Ⅱ that 57 would reach; the reason names 重伤
+    told = grade(responders, replace(QUIET, posts=2, injured=57, serious=5))
+    assert told.grade == 4 and "重伤5人≥1" in told.reasons[-1].message
+    assert grade(responders, replace(QUIET, posts=2, injured=57)).grade == 2  # not said: all count
+    assert grade(responders, replace(QUIET, posts=2, injured=57, serious=57)).grade == 2
+    light = grade(responders, replace(QUIET, posts=2, injured=108, serious=0))  # 108人轻伤
+    assert light.grade == 4 and light.opens  # still casualties, and they open
+
+
 def test_the_casualty_reason_names_only_the_counts_reported(responders: Responders):
     def said(s: Signals) -> list[str]:
         return [r.message for r in grade(responders, s).open_reasons if r.code == "open_casualties"]

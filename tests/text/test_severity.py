@@ -95,11 +95,53 @@ from monitor.text.severity import (
         ("12名患者入院治疗", 0, 0, 0),
         ("4名学生被送医", 0, 4, 0),
         ("医院火灾致12名患者死亡", 12, 0, 0),
+        # a bulletin's other words for a death, and 均 / 全部 / 经确认 taking the count back across commas
+        ("3名被困人员已全部找到，均已无生命体征", 3, 0, 3),
+        ("失联的6名人员，经确认，均已无生命体征", 6, 0, 0),
+        ("2名驴友今天被搜救人员找到，经确认已无生命体征", 2, 0, 0),
+        ("3名工人被埋，经全力搜救，均已死亡", 3, 0, 0),
+        ("4名被困矿工经全力搜救后全部遇难", 4, 0, 4),
+        ("被困的5人中，2人已无生命体征", 2, 0, 0),
+        ("事故致2人身故", 2, 0, 0),
+        ("机上132人无一生还", 132, 0, 0),
+        ("1名男子被发现时已无生命迹象", 1, 0, 0),
+        ("男子已无生命体征", 1, 0, 0),
+        ("8名被困人员全部获救，无人死亡", 0, 0, 8),  # 全部 before a rescue, not a death
+        ("3名工人被埋，经过2小时搜救，均已死亡", 0, 0, 0),  # another number between: not taken back
+        ("绑定60个号，抡都没抡全部死了", 0, 0, 0),  # accounts, and slang
+        ("我们宿舍4个人都死定了", 0, 0, 0),
+        ("2人受伤，均无生命危险", 0, 2, 0),
+        ("姐弟两人1死1重伤", 1, 1, 0),
     ],
 )
 def test_extract_casualties(text: str, deaths: int, injured: int, missing: int) -> None:
     c = extract_casualties(text)
     assert (c.deaths, c.injured, c.missing) == (deaths, injured, missing)
+
+
+@pytest.mark.parametrize(
+    ("text", "injured", "serious", "grade"),
+    [
+        # 国务院令493号 grades 重伤: when the text says how badly, that count is graded
+        ("事故造成2人死亡、57人受伤，其中5人重伤", 57, 5, 4),
+        ("造成5人死亡，12人受伤，其中3人伤势较重", 12, 3, 3),
+        ("截至目前，事故已造成21人死亡，1人重伤，5人轻伤", 5, 1, 2),
+        ("事故造成1人死亡、108人轻伤", 108, 0, 4),
+        ("一辆大客车侧翻，造成36人轻伤", 36, 0, None),
+        ("3人受轻伤", 3, 0, None),
+        ("男子受重伤", 1, 1, 4),
+        ("其中重伤2人", 2, 2, 4),
+        # when it does not, every injured person counts (the strict reading)
+        ("造成15人受伤", 15, None, 3),
+        ("13人受伤，其中11人轻伤", 13, None, 3),  # two left unsaid
+        ("车祸致3死60伤", 60, None, 2),
+    ],
+)
+def test_the_injured_graded_are_the_seriously_injured_when_the_text_says(
+    text: str, injured: int, serious: int | None, grade: int | None
+) -> None:
+    c = extract_casualties(text)
+    assert (c.injured, c.serious, grade_casualties(c)) == (injured, serious, grade)
 
 
 def test_no_casualties_is_stated() -> None:
