@@ -13,7 +13,9 @@ from typing import Any, TextIO
 from monitor.channels.email import smtp_env_problems
 from monitor.config.both import load_both
 from monitor.config.errors import ConfigProblem
+from monitor.incidents.routing import hazards_without_lead
 from monitor.secrets import EnvReference, referenced_env, unset_env
+from monitor.text.severity import load_hazards
 
 
 def add_parser(sub: Any) -> None:
@@ -25,18 +27,27 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--responders", type=Path, default=Path("responders"))
 
 
-def collect_problems(sources: Path, responders: Path) -> tuple[list[ConfigProblem], str, list[EnvReference]]:
-    """Both files' problems together, a one-line summary when there are none, and the environment variables
-    whatever did load refers to."""
+def collect_problems(
+    sources: Path, responders: Path
+) -> tuple[list[ConfigProblem], str, list[EnvReference], list[str]]:
+    """Both files' problems together, a one-line summary when there are none, the environment variables
+    whatever did load refers to, and notes on what the configuration leaves to defaults."""
     loaded, srcs, problems = load_both(responders, sources)
     summary = ""
+    notes: list[str] = []
     if loaded is not None:
         people = len(loaded.people)
         summary = f"{len(loaded.departments)} departments, {len(loaded.regions)} regions, {people} people"
+        unled = hazards_without_lead(loaded, (h.name for h in load_hazards()))
+        if unled:
+            notes.append(
+                f"险情 with no lead department: {'、'.join(unled)} (list a 险情 in a department's keywords "
+                "to make it lead those emergencies); their incidents go where their topic and keywords point"
+            )
     if srcs is not None:
         summary += f", {len(srcs)} sources"
     refs = referenced_env(loaded, srcs or [], str(sources)) if loaded is not None else []
-    return problems, summary, refs
+    return problems, summary, refs, notes
 
 
 def environment_problems(env: Mapping[str, str]) -> list[ConfigProblem]:
@@ -65,7 +76,7 @@ def print_env_warnings(
 
 
 def run(args: argparse.Namespace) -> int:
-    problems, summary, refs = collect_problems(args.sources, args.responders)
+    problems, summary, refs, notes = collect_problems(args.sources, args.responders)
     problems += environment_problems(os.environ)
     if problems:
         for p in problems:
@@ -74,5 +85,7 @@ def run(args: argparse.Namespace) -> int:
         print_env_warnings(refs, os.environ, sys.stderr)
         return 1
     print(f"configuration OK: {summary}", flush=True)
+    for note in notes:
+        print(f"note: {note}", flush=True)
     print_env_warnings(refs, os.environ, sys.stderr)
     return 0

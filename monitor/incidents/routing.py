@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from monitor.config.departments import Department
@@ -71,6 +72,12 @@ def _family(r: Responders, d: Department) -> str:
     return d.id
 
 
+def hazards_without_lead(r: Responders, hazards: Iterable[str]) -> list[str]:
+    """The 险情 no department lists in its keywords: their incidents go where topic and keywords point."""
+    owned = {k for d in r.departments.values() if d.kind == "department" for k in d.keywords}
+    return [h for h in hazards if h not in owned]
+
+
 def _hazard_owners(r: Responders, hazards: tuple[str, ...]) -> set[str]:
     """Departments that list a detected 险情 among their keywords: an emergency is theirs to lead."""
     return {d.id for d in r.departments.values() if d.kind == "department" and set(d.keywords) & set(hazards)}
@@ -93,6 +100,12 @@ def _scores(r: Responders, req: RouteRequest) -> dict[str, tuple[float, list[str
         if hits:
             score += len(hits)
             why.append(f"关键词：{'、'.join(hits[:4])}")
+        # a 险情 is found by its words (自然灾害 by 滑坡, 交通事故 by 车祸): its owner is a candidate even
+        # when the text never says the 险情's name
+        owned = [h for h in req.hazards if h in d.keywords and h not in hits]
+        if owned:
+            score += len(owned)
+            why.append(f"主管险情：{'、'.join(owned)}")
         if score:
             out[d.id] = (score, why)
     return out

@@ -153,3 +153,14 @@ def test_yuqing_check_warns_about_every_unset_variable_with_what_needs_it(tmp_pa
     assert done.returncode == 0
     assert "YQ_SHUIWU_WECOM_URL" not in done.stderr and "YUQING_PII_SALT" not in done.stderr
     assert "warning: 32 environment variable(s)" in done.stderr
+
+
+def test_yuqing_check_notes_the_hazards_no_department_leads() -> None:
+    done = _check({})
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("note: ")]
+    # the example city gives every other 险情 of the hazard table to a department (交通事故 to 公安局 …)
+    assert notes == [
+        "note: 险情 with no lead department: 中毒、群体性事件 (list a 险情 in a department's keywords to "
+        "make it lead those emergencies); their incidents go where their topic and keywords point"
+    ]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from monitor.config.responders import Responders
-from monitor.incidents.routing import Route, RouteRequest, jurisdiction, route
+from monitor.incidents.routing import Route, RouteRequest, hazards_without_lead, jurisdiction, route
 
 
 def roles(rt: Route) -> dict[str, str]:
@@ -126,3 +126,28 @@ def test_an_emergency_is_led_by_the_department_owning_its_hazard(responders: Res
     assert rt.lead == "yingji" and roles(rt)["shengtai"] == "support"
     assert any("险情" in x for x in rt.reasons)
     assert route(responders, replace(req, hazards=())).lead == "shengtai"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "hazard", "lead"),
+    [
+        # the text never says the 险情's name: 车祸 is a 交通事故, 滑坡 a 自然灾害, 落水 溺水
+        ("滨江区一路口两车相撞", "城乡建设", "交通事故", "gongan"),
+        ("云山县发生山体滑坡，3人被困", "商贸旅游", "自然灾害", "yingji"),
+        ("青石县两名儿童在河边玩耍时落水", "教育文体", "溺水", "yingji"),
+        ("滨江区一居民楼有人跳楼", "劳动和社会保障", "坠楼", "gongan"),
+    ],
+)
+def test_the_owner_of_a_hazard_leads_it_though_the_text_never_names_it(
+    responders: Responders, text: str, topic: str, hazard: str, lead: str
+) -> None:
+    req = RouteRequest(topic=topic, regions=("binjiang",), text=text, hazards=(hazard,))
+    rt = route(responders, req)
+    assert rt.lead == lead
+    assert any(f"主管险情：{hazard}" in x for x in rt.reasons), rt.reasons
+    assert route(responders, replace(req, hazards=())).lead != lead
+
+
+def test_the_hazards_no_department_leads_are_listed(responders: Responders) -> None:
+    found = ["爆炸", "交通事故", "中毒", "群体性事件"]
+    assert hazards_without_lead(responders, found) == ["中毒", "群体性事件"]
