@@ -53,6 +53,8 @@ class Decision:
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     open_reasons: tuple[Reason, ...] = field(default_factory=tuple)
     held: tuple[Reason, ...] = field(default_factory=tuple)  # why an event that qualifies stays an event
+    # the 险情 that made it an incident (open_hazard): the departments that own them lead (routing)
+    hazards: tuple[str, ...] = ()
 
     def reasons_json(self) -> list[dict[str, Any]]:
         return [r.as_json() for r in (*self.open_reasons, *self.reasons)]
@@ -104,8 +106,12 @@ def _calmly_reported(s: Signals, p: GradingPolicy) -> tuple[str, ...]:
     return factual if about and s.negative_share >= p.factual_hazard_min_negative else ()
 
 
-def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool) -> list[Reason]:
+def _opening(
+    s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool
+) -> tuple[list[Reason], tuple[str, ...]]:
+    """Why the event opens, and the 险情 among those reasons."""
     why: list[Reason] = []
+    named: tuple[str, ...] = ()
     negative = s.negative_share >= p.open_min_negative
     enough = s.posts >= p.open_min_posts
     if s.heat >= p.open_min_heat and enough and negative:
@@ -131,7 +137,9 @@ def _opening(s: Signals, p: GradingPolicy, corroborated: bool, casualties: bool)
         why.append(Reason("open_burst", "负面讨论突增（爆发）"))
     if corroborated and negative and enough:
         why.append(Reason("open_corroborated", f"{len(s.channels)}个渠道同时出现：{'、'.join(s.channels)}"))
-    return why
+    if not named and any(r.code == "open_casualties" for r in why):
+        named = s.hazards  # the casualties came from something: a calmly reported earthquake is still one
+    return why, named
 
 
 def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriterion]) -> Decision:
@@ -163,11 +171,11 @@ def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriteri
     if not reasons:
         reasons.append(Reason("base", f"未达更高分级条件 → {GRADE_LABELS[4]}", 4))
     casualties = by_counts is not None or s.casualty_grade is not None or s.deaths + s.injured + s.missing > 0
-    open_reasons = _opening(s, p, corroborated, casualties)
+    open_reasons, hazards = _opening(s, p, corroborated, casualties)
     if open_reasons and p.require_local_region and not s.local:
         held = Reason("not_local", "未提及本市辖区地名，也非本地信息源：作为事件留存，不立案")
         return Decision(False, grade, tuple(reasons), (), (held,))
-    return Decision(bool(open_reasons), grade, tuple(reasons), tuple(open_reasons))
+    return Decision(bool(open_reasons), grade, tuple(reasons), tuple(open_reasons), hazards=hazards)
 
 
 def upgrade_to(current: int, decision: Decision) -> int | None:

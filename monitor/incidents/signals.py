@@ -54,7 +54,10 @@ def involved_regions(e: EventState) -> tuple[str, ...]:
     return tuple(r for r, n in ranked if n / total >= MIN_REGION_SHARE or n == ranked[0][1])
 
 
-def route_request(e: EventState, grade: int, preferred_lead: str | None = None) -> RouteRequest:
+def route_request(
+    e: EventState, grade: int, preferred_lead: str | None = None, emergency: tuple[str, ...] = ()
+) -> RouteRequest:
+    """Routing's view of the event; `emergency`: the 险情 that opened the incident (Decision.hazards)."""
     hint = max(e.departments.items(), key=lambda kv: (kv[1], kv[0]))[0] if e.departments else None
     return RouteRequest(
         topic=e.top(e.topics),
@@ -64,4 +67,5 @@ def route_request(e: EventState, grade: int, preferred_lead: str | None = None) 
         department_hint=hint,
         preferred_lead=preferred_lead,
         hazards=tuple(e.hazards),
+        emergency=emergency,
     )

@@ -218,6 +218,20 @@ def test_an_event_about_no_local_place_is_held_when_the_policy_requires_one(resp
     assert local.opens
 
 
+def test_the_decision_names_the_hazards_that_opened_it(responders: Responders) -> None:
+    angry = replace(ANGRY, hazards=("交通事故", "疫情"), hazard_posts=(("交通事故", 5), ("疫情", 1)))
+    assert grade(responders, angry).hazards == ("交通事故", "疫情")
+    # calm: only the factual hazards open, and only they are named
+    calm = replace(QUIET, posts=5, hazards=("坍塌", "疫情"), hazard_posts=BOTH, negative_share=0.3)
+    assert grade(responders, calm).hazards == ("坍塌",)
+    assert grade(responders, replace(QUIET, hazards=("疫情",))).hazards == ()  # mentioned, did not open
+    # a calm report of an earthquake's dead opens on the casualties: the quake is the emergency
+    quake = grade(responders, replace(QUIET, posts=3, deaths=5, hazards=("自然灾害",)))
+    assert quake.opens and quake.hazards == ("自然灾害",)
+    far = grade(responders, replace(angry, local=False))  # held: no incident, so no emergency
+    assert not far.opens and far.hazards == ()
+
+
 def test_the_seriously_injured_are_graded_when_the_posts_say_how_many(responders: Responders) -> None:
     # 57 injured of whom 5 重伤: 493号's Ⅳ, not the Ⅱ that 57 would reach; the reason names 重伤
     told = grade(responders, replace(QUIET, posts=2, injured=57, serious=5))
