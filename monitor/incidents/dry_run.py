@@ -56,7 +56,7 @@ def dry_run(
     decision = grade_event(signals, r.policy.grading, r.policy.casualty_criteria)
     hotline = hotline_open_reasons(text, hotline_urgency, r.policy.hotline) if hotline_urgency else []
     kind = "hotline" if hotline_urgency else "opinion"
-    rt = route(r, route_request(event, decision.grade, emergency=decision.hazards))
+    rt = route(r, route_request(event, decision.grade, hazards=decision.hazards))
     policy = freeze_policy(
         r,
         grade=decision.grade,

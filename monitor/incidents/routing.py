@@ -23,9 +23,9 @@ class RouteRequest:
     text: str = ""
     department_hint: str | None = None
     preferred_lead: str | None = None
-    hazards: tuple[str, ...] = ()  # 险情 found in the posts (爆炸, 坍塌, …)
-    # the 险情 that made it an incident (an explosion reported, not a 12345 complaint's "火灾隐患")
-    emergency: tuple[str, ...] = ()
+    # the 险情 that made it an incident (Decision.hazards: an explosion reported, not a 12345 complaint's
+    # 火灾隐患): the departments that list them in their keywords lead
+    hazards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _scores(r: Responders, req: RouteRequest) -> dict[str, tuple[float, list[str
             why.append(f"关键词：{'、'.join(hits[:4])}")
         # a 险情 that opened the incident is found by its words (自然灾害 by 滑坡, 交通事故 by 车祸): its
         # owner is a candidate even when the text never says the 险情's name
-        owned = [h for h in req.emergency if h in d.keywords and h not in hits]
+        owned = [h for h in req.hazards if h in d.keywords and h not in hits]
         if owned:
             score += len(owned)
             why.append(f"主管险情：{'、'.join(owned)}")

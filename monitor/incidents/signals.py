@@ -55,9 +55,10 @@ def involved_regions(e: EventState) -> tuple[str, ...]:
 
 
 def route_request(
-    e: EventState, grade: int, preferred_lead: str | None = None, emergency: tuple[str, ...] = ()
+    e: EventState, grade: int, preferred_lead: str | None = None, hazards: tuple[str, ...] = ()
 ) -> RouteRequest:
-    """Routing's view of the event; `emergency`: the 险情 that opened the incident (Decision.hazards)."""
+    """Routing's view of the event; `hazards`: the 险情 that opened the incident (Decision.hazards), not
+    every one its posts mention."""
     hint = max(e.departments.items(), key=lambda kv: (kv[1], kv[0]))[0] if e.departments else None
     return RouteRequest(
         topic=e.top(e.topics),
@@ -66,6 +67,5 @@ def route_request(
         text=e.title,
         department_hint=hint,
         preferred_lead=preferred_lead,
-        hazards=tuple(e.hazards),
-        emergency=emergency,
+        hazards=hazards,
     )

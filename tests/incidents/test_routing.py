@@ -141,12 +141,12 @@ def test_an_emergency_is_led_by_the_department_owning_its_hazard(responders: Res
 def test_the_owner_of_a_hazard_that_opened_the_incident_leads_it_though_the_text_never_names_it(
     responders: Responders, text: str, topic: str, hazard: str, lead: str
 ) -> None:
-    req = RouteRequest(topic=topic, regions=("binjiang",), text=text, hazards=(hazard,), emergency=(hazard,))
+    req = RouteRequest(topic=topic, regions=("binjiang",), text=text, hazards=(hazard,))
     rt = route(responders, req)
     assert rt.lead == lead
     assert any(f"主管险情：{hazard}" in x for x in rt.reasons), rt.reasons
     # only mentioned (a 12345 complaint's 火灾隐患, 交通事故频发): the topic's department keeps it
-    assert route(responders, replace(req, emergency=())).lead != lead
+    assert route(responders, replace(req, hazards=())).lead != lead
 
 
 def test_the_hazards_no_department_leads_are_listed(responders: Responders) -> None:
