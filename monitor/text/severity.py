@@ -162,7 +162,7 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("injured", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_INJURY}"),
     ("injured", rf"(?:受伤|伤者|重伤|轻伤|伤员)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
     ("injured", rf"(?<=死){_N}[重轻]?伤"),  # "1死1重伤"
-    ("injured", rf"(?:伤亡|死伤){_N}{_WHO}"),
+    ("injured", rf"(?:伤亡|死伤)(?:人数)?{_RISEN}{_N}{_WHO}"),  # "伤亡人数达数百人"
     ("missing", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_MISSING}"),
     ("missing", rf"(?:失踪|失联)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
 )

@@ -112,6 +112,8 @@ from monitor.text.severity import (
         ("我们宿舍4个人都死定了", 0, 0, 0),
         ("2人受伤，均无生命危险", 0, 2, 0),
         ("姐弟两人1死1重伤", 1, 1, 0),
+        ("伤亡人数达数百人", 0, 200, 0),
+        ("伤亡人数为0", 0, 0, 0),
     ],
 )
 def test_extract_casualties(text: str, deaths: int, injured: int, missing: int) -> None:
