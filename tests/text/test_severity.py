@@ -197,6 +197,18 @@ def test_grade_follows_the_table_given() -> None:
         ("白羊座：没事爱抽风，易伤人，还后悔", set()),  # a temperament, not an assault
         ("男子持刀伤人，已被控制", {"暴力伤人"}),
         ("随着火势蔓延，仓库起火", {"火灾"}),  # the look-alike does not hide a real one
+        # everyday phrases of 12345 complaints and Weibo, each found in the data sets
+        ("小区群已经炸开了锅", set()),
+        ("房子屋顶落水管基本被挖烂", set()),
+        ("痛打落水狗", set()),
+        ("甚至跳楼价变卖房产", set()),
+        ("过山车、海盗船、跳楼机是否属于特种设备", set()),
+        ("大火收汁关火出锅", set()),
+        ("店铺摆桌吃夜宵，矛盾冲突常常发生", set()),
+        ("不要把正规旅游车视为洪水猛兽", set()),
+        ("人行道铺的透水砖全坏了", set()),
+        ("南京遭暴雨袭击多处道路积水", {"自然灾害"}),  # the weather, not an assault
+        ("儿童落水溺亡", {"溺水"}),
     ],
 )
 def test_hazards(text: str, expected: set[str]) -> None:
