@@ -343,20 +343,28 @@ def load_account_rules(path: Path = DATA_DIR / "accounts.yaml") -> AccountRules:
     )
 
 
-_MENTION = re.compile(r"@([\w\-·]{2,30})")
+_NAME = r"@([\w\-·]{2,30})"
+# An account is involved when the text quotes it, not when it calls on it. Quoting: a repost chain
+# ("//@平安云江:【警情通报】"), a source ("据@长江商报 报道", "来自@…", "@长江日报 讯：") or the quoted
+# speaker's colon ("@广州公安：请扩散"). Calling on: "@平安华亭 如此恶行只是免职？", "@人民日报 请关注", a row
+# of @s, a reply ("回复@泉州公安:"): how people ask for attention, which says nothing about whether the police
+# or the paper spoke.
+_QUOTED = re.compile(
+    rf"(?://|据|来自|来源[:：]?|转自|转发自|via\s?){_NAME}|(?<!回复){_NAME}\s?(?=[:：]|讯|通报[:：])"
+)
 
 
 def account_involvement(
     text: str, author_name: str | None, verified_type: int | None, rules: AccountRules
 ) -> tuple[bool, bool, dict[str, str]]:
-    """(official, media, reasons): by the author's verified type or name, or by an @mention in the text."""
+    """(official, media, reasons): by the author's verified type or name, or by an account the text quotes."""
     reasons: dict[str, str] = {}
     if verified_type is not None and verified_type in rules.official_types:
         reasons["official"] = f"author verified_type={verified_type}"
     if verified_type is not None and verified_type in rules.media_types:
         reasons["media"] = f"author verified_type={verified_type}"
     names = [("author", author_name)] if author_name else []
-    names += [("mention", m) for m in _MENTION.findall(text)]
+    names += [("quoted", a or b) for a, b in _QUOTED.findall(text)]
     for role, name in names:
         assert name is not None
         if "official" not in reasons:

@@ -221,8 +221,16 @@ def test_hazards(text: str, expected: set[str]) -> None:
         ("通报", "平安云江", None, True, False),
         ("转发", "某网友", 1, True, False),
         ("转发", "某网友", 3, False, True),
-        ("@人民日报 请关注", "某网友", None, False, True),
-        ("@云江发布 何时处理", None, None, True, False),
+        # an account the text quotes is involved: a repost chain, a source, the quoted speaker's colon
+        ("//@平安云江:【警情通报】男子持刀伤人", "某网友", None, True, False),
+        ("据@人民日报 报道，青石县…", "某网友", None, False, True),
+        ("@长江日报 讯：清华食堂新增热干面", None, None, False, True),
+        ("@平安云江 通报：男子已被控制", None, None, True, False),
+        # one it calls on is not: people @ the police and the papers to be heard
+        ("@人民日报 请关注", "某网友", None, False, False),
+        ("@云江发布 何时处理", None, None, False, False),
+        ("如此恶行只是免职就可以的吗？@平安华亭 @云间六扇门", None, None, False, False),
+        ("回复@泉州公安:[黑线]", None, None, False, False),
         ("好吃", "某网友", 0, False, False),
     ],
 )
