@@ -46,43 +46,16 @@ def messages(limit: int | None) -> list[tuple[str, str]]:
 def requests(texts: Sequence[str]) -> list[tuple[Any, tuple[str, ...]]]:
     """Each text as one 12345 order: the route request the service makes, and the 险情 the text mentions."""
     from monitor.config.responders import load_responders
-    from monitor.events.aggregate import absorb, new_event
-    from monitor.events.burst import BurstParams
-    from monitor.events.heat import post_heat
-    from monitor.events.model import PostIn
-    from monitor.incidents.grading import grade_event
-    from monitor.incidents.signals import route_request, signals_from_event
-    from monitor.pipeline.analyse import analysis_row
+    from monitor.incidents.dry_run import one_post
+    from monitor.incidents.signals import route_request
     from monitor.text.analyzer import TextAnalyzer
 
     r = load_responders(RESPONDERS)
-    analyzer = TextAnalyzer(r)
     out = []
-    for i, (text, a) in enumerate(zip(texts, analyzer.analyze_many(texts), strict=True)):
-        _, negative, _, topic, topic_score, department, _, _, severity, _ = analysis_row(i, a)
-        post = PostIn(
-            post_id=i,
-            source_id="bench",
-            channel="hotline",
-            external_id=str(i),
-            published=0.0,
-            text=text,
-            region=REGION,
-            topic=topic,
-            topic_score=topic_score,
-            department=department,
-            negative=negative,
-            severity=severity,
-            hotline_order_no=str(i),
-            hotline_urgency="normal",
-        )
-        params = BurstParams()
-        event = new_event(i, post, params)
-        absorb(event, post, post_heat(0, 0, 0, None, None, "hotline"), params)
-        decision = grade_event(
-            signals_from_event(event, 0.0, r.regions), r.policy.grading, r.policy.casualty_criteria
-        )
-        out.append((route_request(event, decision.grade, hazards=decision.hazards), tuple(event.hazards)))
+    for text, a in zip(texts, TextAnalyzer(r).analyze_many(texts), strict=True):
+        made = one_post(r, text, a, region=REGION, hotline_urgency="normal")
+        request = route_request(made.event, made.decision.grade, hazards=made.decision.hazards)
+        out.append((request, tuple(made.event.hazards)))
     return out
 
 

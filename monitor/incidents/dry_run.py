@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from monitor.config.responders import Responders
 from monitor.events.aggregate import absorb, new_event
 from monitor.events.burst import BurstParams
 from monitor.events.heat import post_heat
-from monitor.events.model import PostIn
+from monitor.events.model import EventState, PostIn
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS, GRADE_NAMES
-from monitor.incidents.grading import grade_event
+from monitor.incidents.grading import Decision, grade_event
 from monitor.incidents.hotline import hotline_open_reasons
 from monitor.incidents.policy_snapshot import freeze_policy
 from monitor.incidents.routing import route
@@ -18,7 +19,16 @@ from monitor.incidents.signals import route_request, signals_from_event
 from monitor.pipeline.analyse import analysis_row
 
 
-def dry_run(
+@dataclass(frozen=True)
+class OnePost:
+    """A text arrived alone: its analysis row, the event it makes and the grading of that event."""
+
+    row: tuple[Any, ...]
+    event: EventState
+    decision: Decision
+
+
+def one_post(
     r: Responders,
     text: str,
     analysis: Any,
@@ -26,10 +36,10 @@ def dry_run(
     region: str | None = None,
     verified_type: int | None = None,
     hotline_urgency: str | None = None,
-) -> dict[str, Any]:
-    """What would happen if this text arrived as a post: every decision and why."""
+) -> OnePost:
+    """The event one post makes (a 12345 order with `hotline_urgency`), and its grading."""
     row = analysis_row(0, analysis)
-    _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = row
+    _, negative, _, topic, topic_score, department, found_region, _, severity, _ = row
     place = region or found_region
     channel = "hotline" if hotline_urgency else "weibo"
     post = PostIn(
@@ -53,7 +63,25 @@ def dry_run(
     event = new_event(0, post, params)
     absorb(event, post, post_heat(0, 0, 0, verified_type, None, channel), params)
     signals = signals_from_event(event, 0.0, r.regions)
-    decision = grade_event(signals, r.policy.grading, r.policy.casualty_criteria)
+    return OnePost(row, event, grade_event(signals, r.policy.grading, r.policy.casualty_criteria))
+
+
+def dry_run(
+    r: Responders,
+    text: str,
+    analysis: Any,
+    *,
+    region: str | None = None,
+    verified_type: int | None = None,
+    hotline_urgency: str | None = None,
+) -> dict[str, Any]:
+    """What would happen if this text arrived as a post: every decision and why."""
+    made = one_post(
+        r, text, analysis, region=region, verified_type=verified_type, hotline_urgency=hotline_urgency
+    )
+    event, decision = made.event, made.decision
+    _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = made.row
+    place = region or found_region
     hotline = hotline_open_reasons(text, hotline_urgency, r.policy.hotline) if hotline_urgency else []
     kind = "hotline" if hotline_urgency else "opinion"
     rt = route(r, route_request(event, decision.grade, hazards=decision.hazards))
