@@ -161,8 +161,8 @@ def grade_event(s: Signals, p: GradingPolicy, criteria: Sequence[CasualtyCriteri
         cap = GRADE_NUMBERS[p.corroboration_raises_to]
         target = max(grade - 1, cap)
         grade = _raise(grade, target, reasons, "corroborated", f"{len(set(s.channels))}个渠道互相印证")
-    told = s.serious is not None and s.serious != s.injured  # the posts say how many were badly hurt
-    graded = s.serious if told and s.serious is not None else s.injured
+    graded = s.injured if s.serious is None else s.serious
+    told = graded != s.injured  # the posts say how many of the injured were badly hurt
     by_counts, why = casualty_grade(s.deaths, graded, s.missing, criteria, hurt="重伤" if told else "受伤")
     if by_counts is not None:
         grade = _raise(grade, by_counts, reasons, "casualties", f"伤亡分级标准：{why}", or_equal=True)

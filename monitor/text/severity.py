@@ -132,7 +132,9 @@ _MISSING_WORDS = ("失踪", "失联", "下落不明", "被困")
 # 死 alone: not 死囚, 死刑, 死忠, 死宅, 死去活来, 死定了, nor the intensifiers and curses 气死, 笑死, 烦死,
 # 吓死, 哭死, 去死, 该死
 _DIE = r"(?<![气烦吓笑累昏该去要哭])死(?![囚刑忠宅活僵磕党定]|去活)"
-_DEATH = "(?:" + "|".join(w + _NOT_AFTER.get(w, "") for w in _DEATH_WORDS if w != "死") + f"|{_DIE})"
+# the words for a death, not 死 alone
+_DEATH_SAID = "|".join(w + _NOT_AFTER.get(w, "") for w in _DEATH_WORDS if w != "死")
+_DEATH = f"(?:{_DEATH_SAID}|{_DIE})"
 _INJURY = "(?:" + "|".join(_INJURY_WORDS) + r"|(?<![悲哀忧感受])伤(?![心感害痛悲脑透]))"
 _MISSING = "(?:" + "|".join(_MISSING_WORDS) + ")"
 _ADMITTED_WORDS = ("送医", "入院")
@@ -173,11 +175,7 @@ _ONE_PATTERNS: tuple[tuple[str, str], ...] = (
 # "3名工人被埋，经全力搜救，均已死亡", "4名被困矿工经全力搜救后全部遇难", "2名驴友今天被找到，经确认已无
 # 生命体征": 均, 全部 or 经确认 right before a bulletin's word for a death takes a count of people back across
 # commas, within one sentence and with no other number between ("绑定60个号…全部死了" counts accounts)
-_ALL_DIED = (
-    "(?:均|全部|全都|皆|悉数|经确认|经核实)(?:已经?|均|不幸|当场){0,2}(?:"
-    + "|".join(w + _NOT_AFTER.get(w, "") for w in _DEATH_WORDS if w != "死")
-    + ")"
-)
+_ALL_DIED = f"(?:均|全部|全都|皆|悉数|经确认|经核实)(?:已经?|均|不幸|当场){{0,2}}(?:{_DEATH_SAID})"
 _ALL_DIED_PATTERNS = (("deaths", rf"{_N}(?:名|位|人)[^{_SENTENCE_STOPS}]{{0,30}}?{_ALL_DIED}"),)
 _ADMITTED_PATTERNS = (("injured", rf"{_N}{_WHO}{_CARE_GAP}{_AFFIRMED}(?:{'|'.join(_ADMITTED_WORDS)})"),)
 # The counted patterns need one of their verbs, and most texts have none. These characters cover most verbs;
