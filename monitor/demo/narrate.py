@@ -31,6 +31,7 @@ SHOWN = frozenset(
         "respond",
         "resolve",
         "reassign",
+        "add_support",
     }
 )
 _PROGRESS = """

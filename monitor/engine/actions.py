@@ -16,7 +16,7 @@ from monitor.engine.clocks import SATISFIES
 from monitor.engine.decisions import acknowledge, next_action, start
 from monitor.engine.evidence import MissingEvidence, NotFound, UnknownAction, WrongState
 from monitor.engine.paging import ack_hold_s, apply_escalation, chain_of
-from monitor.engine.reassign import reassigned_policy
+from monitor.engine.reassign import reassigned_policy, supported_policy
 
 STATE_RANK = {
     "open": 0,
@@ -273,12 +273,45 @@ async def _reassign(ctx: _Ctx) -> ActionResult:
         old,
         ctx.now,
     )
+    await _page(ctx, dept, policy)
+    return await _log(ctx, {"from": old, "to": dept, "reason": reason}, [], ctx.inc["state"])
+
+
+async def _page(ctx: _Ctx, dept: str, policy: Mapping[str, Any]) -> None:
+    """Start the department's chain now: its first step is paged at once (a new revision if it had one)."""
     revision = await ctx.conn.fetchval(
         "SELECT revision + 1 FROM escalations WHERE incident_id = $1 AND department_id = $2", ctx.id, dept
     )
     decision = start(chain_of(policy, dept), ctx.now, revision=revision or 0)
     await apply_escalation(ctx.conn, ctx.id, dept, decision, ctx.now, due=ctx.now, actor=ctx.actor)
-    return await _log(ctx, {"from": old, "to": dept, "reason": reason}, [], ctx.inc["state"])
+
+
+async def _add_support(ctx: _Ctx) -> ActionResult:
+    """加派协办: one more department supports; its chain starts and pages now. The lead and clocks stay."""
+    dept = ev.text(ctx.evidence, "department", required=True, what="adding a department needs `department`")
+    reason = ev.text(ctx.evidence, "reason", required=True, what="adding a department needs a reason")
+    assert dept is not None
+    _require_open(ctx)
+    role = await ctx.conn.fetchval(
+        "SELECT role FROM incident_departments WHERE incident_id = $1 AND department_id = $2", ctx.id, dept
+    )
+    if role in ("lead", "support", "coordinator"):  # already paged on this incident
+        return ctx.result(False, detail={"department": dept, "role": role})
+    policy = supported_policy(ctx.inc, dept, ctx.responders)
+    await ctx.conn.execute(
+        "UPDATE incidents SET policy = $2, updated_at = $3 WHERE id = $1", ctx.id, policy, ctx.now
+    )
+    await ctx.conn.execute(
+        """INSERT INTO incident_departments (incident_id, department_id, role, added_at)
+           VALUES ($1, $2, 'support', $3)
+           ON CONFLICT (incident_id, department_id) DO UPDATE SET role = 'support'""",
+        ctx.id,
+        dept,
+        ctx.now,
+    )
+    await _page(ctx, dept, policy)
+    detail = {"department": dept, "reason": reason, **({"was": role} if role else {})}
+    return await _log(ctx, detail, [], ctx.inc["state"])
 
 
 async def _note(ctx: _Ctx) -> ActionResult:
@@ -322,6 +355,7 @@ _HANDLERS: dict[str, Callable[[_Ctx], Awaitable[ActionResult]]] = {
     "respond": _respond,
     "resolve": _resolve,
     "reassign": _reassign,
+    "add_support": _add_support,
     "note": _note,
     "escalate_now": _escalate_now,
     "review": _review,

@@ -1,4 +1,5 @@
-"""改派: the frozen policy rewritten for a new lead department (its chain and breach ladder)."""
+"""改派 and 加派协办: the frozen policy rewritten for a new lead department (its chain and breach ladder), or
+for one more supporting department (its chain)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ from monitor.engine.evidence import MissingEvidence
 from monitor.incidents.policy_snapshot import freeze_policy
 
 
+def _fresh(inc: Mapping[str, Any], department: str, responders: Responders) -> dict[str, Any]:
+    """The policy the department would get leading this incident now (its chain for the incident's grade)."""
+    if department not in responders.departments:
+        raise MissingEvidence(f"unknown department {department!r}")
+    return freeze_policy(
+        responders,
+        grade=int(inc["grade"]),
+        kind=str(inc["kind"]),
+        lead=department,
+        departments=[(department, "lead")],
+    )
+
+
 def reassigned_policy(
     inc: Mapping[str, Any], department: str, responders: Responders | None
 ) -> dict[str, Any]:
@@ -18,15 +32,7 @@ def reassigned_policy(
     chains: dict[str, Any] = dict(policy.get("chains") or {})
     old = str(inc["lead_department"])
     if responders is not None:
-        if department not in responders.departments:
-            raise MissingEvidence(f"unknown department {department!r}")
-        fresh = freeze_policy(
-            responders,
-            grade=int(inc["grade"]),
-            kind=str(inc["kind"]),
-            lead=department,
-            departments=[(department, "lead")],
-        )
+        fresh = _fresh(inc, department, responders)
         chains.setdefault(department, fresh["chains"][department])
         policy["breach_escalation"] = fresh["breach_escalation"]
     elif department not in chains:
@@ -40,4 +46,21 @@ def reassigned_policy(
         *departments,
         {"id": old, "role": "informed"},
     ]
+    return policy
+
+
+def supported_policy(
+    inc: Mapping[str, Any], department: str, responders: Responders | None
+) -> dict[str, Any]:
+    """Same clocks and lead; the department's chain is added (from the snapshot, else frozen now) and it is
+    listed as supporting (协办)."""
+    policy: dict[str, Any] = dict(inc["policy"])
+    chains: dict[str, Any] = dict(policy.get("chains") or {})
+    if responders is not None:
+        chains.setdefault(department, _fresh(inc, department, responders)["chains"][department])
+    elif department not in chains:
+        raise MissingEvidence(f"department {department!r} has no chain on this incident; cannot add it")
+    policy["chains"] = chains
+    others = [d for d in policy.get("departments") or [] if d.get("id") != department]
+    policy["departments"] = [*others, {"id": department, "role": "support"}]
     return policy

@@ -11,6 +11,12 @@ from monitor.incidents.grades import GRADE_LABELS, is_major
 
 LOCAL_LEVELS = ("district", "county", "town")
 MAX_SUPPORT = 3
+# A 协办 is paged and gets an escalation chain, so it needs evidence of its own: its keywords in the text,
+# a 险情 it leads, or the event's topic when the analysis is sure of it. The topic model knows the seven
+# 一级标签 of 12345 complaints; on an earthquake or a joke thread its best guess scores 0.2-0.4 (in-domain
+# 12345 messages: 97 % score 0.6 or more), and such a guess alone named 协办 on 48 of the replay's 125
+# incidents.
+SUPPORT_TOPIC_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,9 @@ class RouteRequest:
     # the 险情 that made it an incident (Decision.hazards: an explosion reported, not a 12345 complaint's
     # 火灾隐患): the departments that list them in their keywords lead
     hazards: tuple[str, ...] = ()
+    # how sure the analysis is of `topic` (the mean topic score of the event's posts, 0..1): the topic alone
+    # names a 协办 only at SUPPORT_TOPIC_CONFIDENCE or more
+    topic_confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -85,16 +94,27 @@ def _hazard_owners(r: Responders, hazards: tuple[str, ...]) -> set[str]:
     return {d.id for d in r.departments.values() if d.kind == "department" and set(d.keywords) & set(hazards)}
 
 
-def _scores(r: Responders, req: RouteRequest) -> dict[str, tuple[float, list[str]]]:
+@dataclass(frozen=True)
+class _Claim:
+    """Why a department is a candidate: its score, the reasons, and whether it could be a 协办."""
+
+    score: float
+    why: list[str]
+    supports: bool  # keywords, an owned 险情, or a topic the analysis is sure of (not a guess or a hint)
+
+
+def _scores(r: Responders, req: RouteRequest) -> dict[str, _Claim]:
     """Score each owning department: topic 3, the analyser's pick 2, each keyword 1."""
-    out: dict[str, tuple[float, list[str]]] = {}
+    out: dict[str, _Claim] = {}
+    sure = req.topic_confidence >= SUPPORT_TOPIC_CONFIDENCE
     for d in r.departments.values():
         if d.kind != "department":
             continue
         score, why = 0.0, []
-        if req.topic and req.topic in d.topics:
+        topic = bool(req.topic and req.topic in d.topics)
+        if topic:
             score += 3
-            why.append(f"主管领域“{req.topic}”")
+            why.append(f"主管领域“{req.topic}”" + ("" if sure else f"·置信{req.topic_confidence:.2f}"))
         if req.department_hint == d.id:
             score += 2
             why.append("文本分析指向")
@@ -109,7 +129,7 @@ def _scores(r: Responders, req: RouteRequest) -> dict[str, tuple[float, list[str
             score += len(owned)
             why.append(f"主管险情：{'、'.join(owned)}")
         if score:
-            out[d.id] = (score, why)
+            out[d.id] = _Claim(score, why, bool(hits or owned or (topic and sure)))
     return out
 
 
@@ -141,13 +161,13 @@ def route(r: Responders, req: RouteRequest) -> Route:
     owners = _hazard_owners(r, req.hazards)
     ranked = sorted(
         families.items(),
-        key=lambda kv: (not owners & set(kv[1]), -max(scores[d][0] for d in kv[1]), kv[0]),
+        key=lambda kv: (not owners & set(kv[1]), -max(scores[d].score for d in kv[1]), kv[0]),
     )
     placed = [(fam, _best_member(r, [*members, fam], chain)) for fam, members in ranked]
     in_place = [(fam, member) for fam, member in placed if member is not None]
     if lead is None and in_place:
         fam, lead = in_place[0]
-        why = "；".join(scores.get(lead, scores[families[fam][0]])[1])
+        why = "；".join(scores.get(lead, scores[families[fam][0]]).why)
         reasons.append(f"主管部门：{r.departments[lead].name}（{why}）")
         if owners & set(families[fam]):
             hazards = "、".join(h for h in req.hazards if h in r.departments[lead].keywords) or "险情"
@@ -161,11 +181,16 @@ def route(r: Responders, req: RouteRequest) -> Route:
     roles = {lead: "lead", **{k: v for k, v in roles.items() if k != lead}}
     lead_family = _family(r, r.departments[lead])
     others = [(fam, m) for fam, m in in_place if fam != lead_family and m not in roles]
-    for _, member in others[:MAX_SUPPORT]:
-        if member is not None:
-            roles[member] = "support"
+    backed = [(fam, m) for fam, m in others if any(scores[d].supports for d in families[fam])]
+    for fam, member in backed[:MAX_SUPPORT]:
+        roles[member] = "support"
+        why = "；".join(_claim(scores, families, fam).why)
+        reasons.append(f"协办：{r.departments[member].name}（{why}）")
+    for fam, member in others:
+        if (fam, member) not in backed:
+            why = "；".join(_claim(scores, families, fam).why)
             reasons.append(
-                f"协办：{r.departments[member].name}（{'；'.join(scores.get(member, (0, []))[1])}）"
+                f"未列为协办（无关键词，仅凭推测，可人工加派）：{r.departments[member].name}（{why}）"
             )
     _local_support(r, req, lead, roles, reasons)
     if is_major(req.grade):
@@ -175,6 +200,11 @@ def route(r: Responders, req: RouteRequest) -> Route:
             roles.setdefault(press.id, "support")
         reasons.append(f"{GRADE_LABELS[req.grade]}：{desk.name}统筹协调，新闻办参与权威发布和新闻发布会")
     return Route(lead, tuple(roles.items()), region, tuple(reasons))
+
+
+def _claim(scores: dict[str, _Claim], families: dict[str, list[str]], fam: str) -> _Claim:
+    """The strongest claim within a family (区住建局 and 市住建局 count as one candidate)."""
+    return max((scores[d] for d in families[fam]), key=lambda c: c.score)
 
 
 def _escalate_lead(r: Responders, lead: str, grade: int, reasons: list[str], roles: dict[str, str]) -> str:

@@ -54,14 +54,21 @@ def involved_regions(e: EventState) -> tuple[str, ...]:
     return tuple(r for r, n in ranked if n / total >= MIN_REGION_SHARE or n == ranked[0][1])
 
 
+def topic_confidence(e: EventState, topic: str | None) -> float:
+    """The mean score the event's posts give `topic` (a post about another topic gives it 0)."""
+    return min(e.topics.get(topic, 0.0) / e.post_count, 1.0) if topic and e.post_count else 0.0
+
+
 def route_request(
     e: EventState, grade: int, preferred_lead: str | None = None, hazards: tuple[str, ...] = ()
 ) -> RouteRequest:
     """Routing's view of the event; `hazards`: the 险情 that opened the incident (Decision.hazards), not
     every one its posts mention."""
     hint = max(e.departments.items(), key=lambda kv: (kv[1], kv[0]))[0] if e.departments else None
+    topic = e.top(e.topics)
     return RouteRequest(
-        topic=e.top(e.topics),
+        topic=topic,
+        topic_confidence=topic_confidence(e, topic),
         regions=involved_regions(e),
         grade=grade,
         text=e.title,

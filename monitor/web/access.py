@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 from monitor.config.responders import Responders
 
-ACTIONS = ("ack", "statement", "press_conference", "respond", "resolve", "reassign", "note", "escalate_now")
+ACTIONS = (
+    "ack",
+    "statement",
+    "press_conference",
+    "respond",
+    "resolve",
+    "reassign",
+    "add_support",
+    "note",
+    "escalate_now",
+)
 CLOSED_STATES = frozenset({"resolved", "reviewed"})
 _EVIDENCE_AND_PAGING = frozenset({"ack", "statement", "press_conference", "respond", "note", "escalate_now"})
 _WATCH = frozenset({"ack", "note", "escalate_now"})
@@ -131,7 +141,8 @@ def permitted(p: Principal, scope: IncidentScope, action: str) -> Denial | None:
         return Denial("not_your_department", "该事件不属于本部门，无权查看或操作")
     if rel == "lead":
         return None
-    duty_desk_extra = {"reassign"} if p.department_kind == "duty_desk" else set()
+    # the duty desk dispatches: 改派 and 加派协办 on any incident it can see
+    duty_desk_extra = {"reassign", "add_support"} if p.department_kind == "duty_desk" else set()
     allowed = (_EVIDENCE_AND_PAGING if rel == "involved" else _WATCH) | duty_desk_extra
     if action in allowed:
         return None

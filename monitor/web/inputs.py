@@ -182,6 +182,7 @@ ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "respond": ((), ("url", "text")),
     "resolve": (("reason",), ()),
     "reassign": (("department", "reason"), ()),
+    "add_support": (("department", "reason"), ()),
     "note": (("text",), ()),
     "escalate_now": ((), ("reason",)),
 }
@@ -237,7 +238,7 @@ def parse_action(action: str, body: object, *, departments: Set[str], now: datet
         if held > now + FUTURE_SLACK:
             raise ApiError("invalid_input", "held_at 不能晚于当前时间", field="held_at")
         evidence["held_at"] = held.isoformat()
-    if action == "reassign" and evidence["department"] not in departments:
+    if action in ("reassign", "add_support") and evidence["department"] not in departments:
         raise ApiError("invalid_input", f"未知部门 {evidence['department']}", field="department")
     return evidence
 

@@ -101,6 +101,15 @@ _ACTION_BODIES: dict[str, tuple[str, str, dict[str, Any]]] = {
             closed=True,
         ),
     ),
+    "add-support": (
+        "AddSupportBody",
+        "加派协办部门（附理由）：立即按其呼叫链通知，主办部门与时限不变",
+        obj(
+            {"department": string(max_length=MAX_SHORT), "reason": string(max_length=MAX_TEXT)},
+            ["department", "reason"],
+            closed=True,
+        ),
+    ),
     "note": ("NoteBody", "添加备注", obj({"text": string(max_length=MAX_TEXT)}, ["text"], closed=True)),
     "escalate-now": (
         "EscalateBody",

@@ -32,6 +32,7 @@ ACTION_LABELS: dict[str, str] = {
     "respond": "回应关切",
     "resolve": "办结",
     "reassign": "改派",
+    "add_support": "加派协办",
     "note": "备注",
     "escalate_now": "立即升级",
 }

@@ -135,6 +135,8 @@ def _facts(kind: str, detail: Mapping[str, Any], person: Person, department: Dep
         return [_clock_label(detail)]
     if kind == "reassign" and detail.get("to"):
         return [f"{department(str(detail.get('from', '')))} → {department(str(detail['to']))}"]
+    if kind == "add_support" and detail.get("department"):
+        return [f"协办 {department(str(detail['department']))}"]
     if kind == "press_conference" and detail.get("place"):
         return [f"地点：{detail['place']}"]
     if kind == "notification":

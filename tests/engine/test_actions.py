@@ -214,6 +214,50 @@ async def test_reassign_moves_the_chain(pool, clock: FakeClock, responders: Resp
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:weijian.duty'") == 1
 
 
+async def test_add_support_pages_the_department_and_keeps_the_lead(
+    pool, clock: FakeClock, responders: Responders
+) -> None:
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=3, lead="yingji")
+
+    async def add(dept: str, actor: str = "zhengfuban.duty"):  # type: ignore[no-untyped-def]
+        async with pool.acquire() as conn, conn.transaction():
+            return await record_action(
+                conn,
+                iid,
+                "add_support",
+                actor,
+                clock.now(),
+                {"department": dept, "reason": "波及水源地"},
+                responders=responders,
+            )
+
+    clock.advance(minutes=5)
+    result = await add("shuiwu")
+    assert result.changed and result.detail == {"department": "shuiwu", "reason": "波及水源地"}
+    inc = await pool.fetchrow("SELECT lead_department, policy FROM incidents WHERE id = $1", iid)
+    assert inc["lead_department"] == "yingji" and "shuiwu" in inc["policy"]["chains"]
+    assert {"id": "shuiwu", "role": "support"} in inc["policy"]["departments"]
+    role = await pool.fetchval(
+        "SELECT role FROM incident_departments WHERE incident_id = $1 AND department_id = 'shuiwu'", iid
+    )
+    assert role == "support"
+    chains = {r["department_id"]: r for r in await pool.fetch("SELECT * FROM escalations")}
+    assert chains["shuiwu"]["next_action_at"] is not None and chains["yingji"]["done_at"] is None
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:shuiwu.duty'") == 1
+    # adding it again, or the lead, changes nothing and pages no one
+    assert not (await add("shuiwu")).changed and not (await add("yingji")).changed
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:shuiwu.duty'") == 1
+    with pytest.raises(MissingEvidence):
+        await add("mars")
+    with pytest.raises(MissingEvidence):
+        async with pool.acquire() as conn, conn.transaction():
+            await record_action(conn, iid, "add_support", "x", clock.now(), {"department": "gongan"})
+    await act(pool, iid, "resolve", "yingji.head", clock.now(), {"reason": "处置完毕"})
+    with pytest.raises(WrongState):
+        await add("gongan")
+
+
 async def test_upgrade_starts_major_clocks_at_the_upgrade(
     pool, clock: FakeClock, responders: Responders
 ) -> None:

@@ -109,3 +109,12 @@ def test_without_the_switch_national_news_opens_and_goes_to_the_duty_desk(respon
     assert (rt.region, rt.lead) == (loose.city.id, "yingji")  # 爆炸 is 应急局's: it leads, city-wide
     unowned = route(loose, replace(route_request(e, tr.decision.grade), hazards=(), text="某地发生的事"))
     assert unowned.lead == loose.duty_desk.id  # unroutable: the duty desk, never dropped
+
+
+def test_the_topic_confidence_is_the_mean_score_the_posts_give_the_topic() -> None:
+    e = new_event(7, BASE, BurstParams())
+    for i, (topic, score) in enumerate([("城乡建设", 0.9), ("城乡建设", 0.9), ("商贸旅游", 0.6)]):
+        grow(e, replace(BASE, post_id=i + 1, topic=topic, topic_score=score))
+    request = route_request(e, 4)
+    assert request.topic == "城乡建设" and abs(request.topic_confidence - 0.6) < 1e-9
+    assert route_request(new_event(8, BASE, BurstParams()), 4).topic_confidence == 0.0

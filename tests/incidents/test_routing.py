@@ -152,3 +152,32 @@ def test_the_owner_of_a_hazard_that_opened_the_incident_leads_it_though_the_text
 def test_the_hazards_no_department_leads_are_listed(responders: Responders) -> None:
     found = ["爆炸", "交通事故", "中毒", "群体性事件"]
     assert hazards_without_lead(responders, found) == ["中毒", "群体性事件"]
+
+
+def test_a_topic_guess_alone_names_no_supporting_department(responders: Responders) -> None:
+    # a landslide: 应急管理局 leads its 险情; the topic model, which knows only 12345 complaints' seven
+    # classes, guesses 商贸旅游 at 0.28 (the replay's 巴基斯坦地震 thread paged 商务文旅局 as 协办)
+    req = RouteRequest(
+        topic="商贸旅游",
+        topic_confidence=0.28,
+        regions=("yunshan",),
+        text="云山县发生山体滑坡，3人被困",
+        hazards=("自然灾害",),
+    )
+    rt = route(responders, req)
+    assert rt.lead == "yingji" and "shangwen" not in roles(rt)
+    assert any(x.startswith("未列为协办") and "商务和文化旅游局" in x and "0.28" in x for x in rt.reasons)
+    # the same topic when the analysis is sure of it, or the department's own words, do name it
+    assert roles(route(responders, replace(req, topic_confidence=0.8)))["shangwen"] == "support"
+    at_a_resort = replace(req, text="云山县景区发生山体滑坡，3名游客被困")
+    assert roles(route(responders, at_a_resort))["shangwen"] == "support"
+
+
+def test_the_analysers_pick_alone_names_no_supporting_department(responders: Responders) -> None:
+    req = RouteRequest(topic="城乡建设", regions=("jiangbei",), text="小区物业", department_hint="shengtai")
+    rt = route(responders, req)
+    assert rt.lead == "zhujian" and "shengtai" not in roles(rt)
+    assert any(x.startswith("未列为协办") and "生态环境局" in x for x in rt.reasons)
+    # a guessed topic still leads when nothing else points anywhere: someone must own it
+    guess = route(responders, RouteRequest(topic="城乡建设", topic_confidence=0.2, regions=("jiangbei",)))
+    assert guess.lead == "zhujian" and any("置信0.20" in x for x in guess.reasons)

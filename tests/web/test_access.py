@@ -109,6 +109,9 @@ def test_visibility(who, person, everything, departments, has_regions, unknown_r
         ("binjiang-zhujian.duty", ZHUJIAN_LEADS, "statement", "not_your_department"),
         ("binjiang-zhujian.duty", ZHUJIAN_LEADS, "reassign", "not_your_department"),
         ("zhengfuban.duty", SHUIWU_IN_JIANGBEI, "reassign", None),  # the duty desk dispatches (改派)
+        ("zhengfuban.duty", SHUIWU_IN_JIANGBEI, "add_support", None),  # … and brings in others (加派)
+        ("zhujian.head", ZHUJIAN_LEADS, "add_support", None),
+        ("gongan.head", ZHUJIAN_LEADS, "add_support", "not_your_department"),
         ("zhengfuban.duty", SHUIWU_IN_JIANGBEI, "resolve", "not_your_department"),
         ("zhengfuban.observer", SHUIWU_IN_JIANGBEI, "note", "read_only"),
         ("zhengfuban.admin", SHUIWU_IN_JIANGBEI, "resolve", None),
@@ -145,6 +148,7 @@ def test_allowed_actions_combine_role_and_state(who):
         "respond",
         "resolve",
         "reassign",
+        "add_support",
         "note",
         "escalate_now",
     ]

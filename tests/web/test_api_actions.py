@@ -20,6 +20,7 @@ VALID = {
     "respond": {"text": "已回应网民关切"},
     "resolve": {"reason": "处置完毕"},
     "reassign": {"department": "gongan", "reason": "属治安事项"},
+    "add-support": {"department": "shuiwu", "reason": "涉及供水管网"},
     "note": {"text": "值班员已电话核实"},
     "escalate-now": {"reason": "负责人未接电话"},
 }
@@ -30,6 +31,7 @@ MISSING = {
     "respond": {},
     "resolve": {},
     "reassign": {"department": "gongan"},
+    "add-support": {"department": "shuiwu"},
     "note": {},
 }
 
@@ -131,6 +133,7 @@ async def test_missing_evidence_is_422(client, gas, token_for, action):
             "invalid_input",
         ),
         ("reassign", {"department": "mars", "reason": "x"}, 422, "invalid_input"),
+        ("add-support", {"department": "mars", "reason": "x"}, 422, "invalid_input"),
         ("note", ["not", "an", "object"], 400, "bad_request"),
         ("note", "just a string", 400, "bad_request"),
     ],
@@ -193,6 +196,29 @@ async def test_reassign_moves_the_incident_out_of_the_heads_sight(client, gas, t
     assert status == 200
     detail = await (await client.get(f"/api/v1/incidents/{gas}", headers=bearer(head))).json()
     assert detail["lead_department"]["id"] == "gongan"
+
+
+async def test_the_duty_desk_adds_a_supporting_department_which_is_paged_and_may_act(
+    client, gas, token_for, pool
+):
+    body = {"department": "shuiwu", "reason": "燃气泄漏波及供水管网"}
+    # a supporting department cannot bring in others; the duty desk (总值班) can
+    status, refused = await post(client, gas, "add-support", await token_for("gongan.head"), body)
+    assert (status, refused["error"]) == (403, "not_your_department")
+    assert (await post(client, gas, "note", await token_for("shuiwu.head"), {"text": "x"}))[0] == 403
+    status, done = await post(client, gas, "add-support", await token_for("zhengfuban.duty"), body)
+    assert (status, done["changed"]) == (200, True)
+    paged = await pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE incident_id = $1 AND target LIKE 'person:shuiwu.%'", gas
+    )
+    assert paged >= 1
+    assert (await post(client, gas, "note", await token_for("shuiwu.head"), {"text": "已派员"}))[0] == 200
+    detail = await (
+        await client.get(f"/api/v1/incidents/{gas}", headers=bearer(await token_for("zhujian.head")))
+    ).json()
+    assert detail["lead_department"]["id"] == "zhujian"  # the lead stays
+    again = await post(client, gas, "add-support", await token_for("zhengfuban.duty"), body)
+    assert again[0] == 200 and again[1]["changed"] is False
 
 
 async def test_idempotency_key_replays_the_first_answer(client, gas, token_for, pool):

@@ -269,6 +269,23 @@ async def test_form_refusals_are_shown_on_the_page(client, token_for, gas):
     assert response.status == 303
 
 
+async def test_the_duty_officer_adds_a_supporting_department_from_the_page(client, token_for, gas, pool):
+    await login(client, await token_for("zhengfuban.duty"))
+    page = await (await client.get(f"/incidents/{gas}")).text()
+    assert 'data-action="add_support"' in page and "加派部门" in page
+    form = {"_csrf": form_value(page, "_csrf"), "department": "shuiwu", "reason": "波及供水管网"}
+    response = await client.post(f"/incidents/{gas}/actions/add-support", data=form, allow_redirects=False)
+    assert response.status == 303
+    done = await (await client.get(response.headers["Location"])).text()
+    assert "已记录：加派协办" in done and "协办 水务局；波及供水管网" in done and "波及供水管网" in done
+    assert (
+        await pool.fetchval(
+            "SELECT role FROM incident_departments WHERE incident_id = $1 AND department_id = 'shuiwu'", gas
+        )
+        == "support"
+    )
+
+
 async def test_board_and_rows_fragment(client, token_for, gas, pool, responders, clock):
     await open_incident(
         pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei"

@@ -21,6 +21,7 @@ ACTION_PATHS: dict[str, str] = {
     "respond": "respond",
     "resolve": "resolve",
     "reassign": "reassign",
+    "add-support": "add_support",
     "note": "note",
     "escalate-now": "escalate_now",
 }

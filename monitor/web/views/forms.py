@@ -23,6 +23,7 @@ _FIELDS: dict[str, tuple[tuple[str, str, str, bool], ...]] = {
     "respond": (("text", "回应内容", "textarea", False), ("url", "回应发布地址", "url", False)),
     "resolve": (("reason", "办结理由", "textarea", True),),
     "reassign": (("department", "改派给", "department", True), ("reason", "改派理由", "textarea", True)),
+    "add_support": (("department", "加派部门", "department", True), ("reason", "加派理由", "textarea", True)),
     "note": (("text", "备注内容", "textarea", True),),
     "escalate_now": (("reason", "升级原因", "textarea", False),),
 }
@@ -31,10 +32,12 @@ _HINTS: dict[str, str] = {
     "respond": "回应内容与回应地址至少填写一项。",
     "press_conference": "发布会链接与发布会记录至少填写一项。",
     "escalate_now": "立即通知下一级责任人。",
+    "add_support": "该部门列为协办，并立即按其呼叫链通知；主办部门与时限不变。",
 }
 URL_SEGMENTS: dict[str, str] = {
     "press_conference": "press-conference",
     "escalate_now": "escalate-now",
+    "add_support": "add-support",
 }
 
 
