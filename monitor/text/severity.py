@@ -167,6 +167,10 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("injured", rf"(?:伤亡|死伤)(?:人数)?{_RISEN}{_N}{_WHO}"),  # "伤亡人数达数百人"
     ("missing", rf"{_N}{_WHO}{_GAP}{_AFFIRMED}{_MISSING}"),
     ("missing", rf"(?:失踪|失联)(?:人数)?{_RISEN}{_N}{_WHO}{_NOT_NEXT}"),
+    # "失联的6名人员", "被困的3名矿工", "遇难的2名游客": the verb before its count, 的 between; people only
+    # (名, 位, 人), not "死亡的100个理由"
+    ("missing", rf"(?:失踪|失联|被困)的{_N}(?:名|位|人)"),
+    ("deaths", rf"(?:死亡|遇难|罹难|身亡)的{_N}(?:名|位|人)"),
 )
 _ONE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("deaths", rf"{_NOT_DENIED}{_PERSON}{_GAP}{_AFFIRMED}{_ONE_DEATH}"),
