@@ -95,12 +95,23 @@ class Notice:
     grade: int | None = None
     grade_label: str = ""
     colour: str = ""
-    department: str = ""
+    department: str = ""  # the department this message pages
+    # when that department does not lead: its role (协办, 统筹, 知会) and the lead's name
+    role: str = ""
+    lead: str = ""
     summary: str = ""
     lines: tuple[str, ...] = ()
     clocks: tuple[ClockLine, ...] = ()
     links: tuple[Link, ...] = ()
     items: tuple[Notice, ...] = field(default=())  # a digest's merged messages
+
+
+def responsibility(notice: Notice, colon: str = "：") -> str:
+    """`责任单位：应急管理局` for the lead; `协办单位：水务局（主办：应急管理局）` for a department paged
+    to help, so it does not take the matter for its own (raw text: each channel escapes it)."""
+    if not notice.lead:
+        return f"责任单位{colon}{notice.department}"
+    return f"{notice.role or '相关'}单位{colon}{notice.department}（主办{colon}{notice.lead}）"
 
 
 class Channel(Protocol):

@@ -10,7 +10,7 @@ from email.utils import make_msgid
 
 import aiosmtplib
 
-from monitor.channels.base import ChannelError, Destination, Notice, permanent, transient
+from monitor.channels.base import ChannelError, Destination, Notice, permanent, responsibility, transient
 from monitor.channels.markdown import plain_text
 from monitor.channels.text import clock_text, plain
 from monitor.secrets import read_secret
@@ -94,7 +94,7 @@ def build_message(notice: Notice, sender: str, to: str) -> EmailMessage:
     if notice.title:
         parts.append(f"<p><strong>{html.escape(plain(notice.title, 200))}</strong></p>")
     if notice.department:
-        parts.append(f"<p>责任单位：{html.escape(notice.department)}</p>")
+        parts.append(f"<p>{html.escape(responsibility(notice))}</p>")
     parts.extend(f"<p>{html.escape(plain(line, 300))}</p>" for line in notice.lines)
     if notice.clocks:
         items = "".join(f"<li>{html.escape(clock_text(c))}</li>" for c in notice.clocks)

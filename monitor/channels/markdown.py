@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from monitor.channels.base import Notice
+from monitor.channels.base import Notice, responsibility
 from monitor.channels.text import clock_text, escape
 
 Colour = Callable[[str, int | None], str]
@@ -28,7 +28,7 @@ def body_lines(notice: Notice, colour: Colour = no_colour, *, links: bool = True
     if notice.title:
         out.append(f"**{escape(notice.title, 120)}**")
     if notice.department:
-        out.append(f"> 责任单位：{escape(notice.department)}")
+        out.append(f"> {escape(responsibility(notice))}")
     out.extend(f"> {escape(line, 200)}" for line in notice.lines)
     for clock in notice.clocks:
         text = escape(clock_text(clock))
@@ -61,7 +61,7 @@ def plain_text(notice: Notice) -> str:
     if notice.title:
         out.append(plain(notice.title, 120))
     if notice.department:
-        out.append(f"责任单位：{plain(notice.department)}")
+        out.append(plain(responsibility(notice)))
     out.extend(plain(line, 200) for line in notice.lines)
     out.extend(clock_text(c) for c in notice.clocks)
     if notice.summary:

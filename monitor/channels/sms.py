@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import aiohttp
 
-from monitor.channels.base import Destination, Notice, not_configured, permanent, throttled, transient
+from monitor.channels.base import (
+    Destination,
+    Notice,
+    not_configured,
+    permanent,
+    responsibility,
+    throttled,
+    transient,
+)
 from monitor.channels.http import json_bytes, post
 from monitor.channels.signing import signed_headers
 from monitor.channels.text import clock_text, fit_bytes, plain
@@ -20,7 +28,7 @@ def sms_text(notice: Notice, max_bytes: int) -> str:
     clock = next((c for c in notice.clocks if c.phase in ("overdue", "running")), None)
     parts = [f"{grade}{notice.headline}：{plain(notice.title, 60)}"]
     if notice.department:
-        parts.append(f"责任单位{notice.department}")
+        parts.append(responsibility(notice, colon=""))
     if clock:
         parts.append(clock_text(clock))
     if notice.items:

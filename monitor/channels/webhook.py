@@ -27,6 +27,8 @@ DEFAULT_TEMPLATE: dict[str, Any] = {
     "title": "${title}",
     "headline": "${headline}",
     "department": "${department}",
+    "role": "${role}",
+    "lead": "${lead}",
     "summary": "${summary}",
     "text": "${text}",
     "clocks": "${clocks}",
@@ -47,6 +49,8 @@ def fields(notice: Notice) -> dict[str, Any]:
         "title": notice.title,
         "headline": notice.headline,
         "department": notice.department,
+        "role": notice.role or ("主办" if notice.department and not notice.lead else ""),
+        "lead": notice.lead or notice.department,
         "summary": notice.summary,
         "text": plain_text(notice),
         "clocks": [

@@ -10,6 +10,7 @@ from monitor.config.responders import Responders
 from monitor.incidents.grades import GRADE_LABELS, is_major
 
 LOCAL_LEVELS = ("district", "county", "town")
+ROLE_LABELS = {"lead": "主办", "support": "协办", "coordinator": "统筹", "informed": "知会"}
 MAX_SUPPORT = 3
 # A 协办 is paged and gets an escalation chain, so it needs evidence of its own: its keywords in the text,
 # a 险情 it leads, or the event's topic when the analysis is sure of it. The topic model knows the seven

@@ -10,6 +10,7 @@ from typing import Any
 from monitor.channels.base import ClockLine, Destination, Link, Notice, Severity
 from monitor.events.summary import event_summary
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
+from monitor.incidents.routing import ROLE_LABELS
 from monitor.links import LinkSigner
 
 MAX_ACK_BUTTONS = 3
@@ -142,6 +143,8 @@ def build_notice(
             lines=tuple(lines),
         )
     grade = int(incident["grade"])
+    lead = str(incident["lead_department"])
+    role = incident.get("department_roles", {}).get(dept)
     if grade <= 2 and severity == "warning" and row["event"] in ("page", "reminder"):
         severity = "critical"
     return Notice(
@@ -155,6 +158,8 @@ def build_notice(
         grade_label=GRADE_LABELS.get(grade, ""),
         colour=GRADE_COLOURS.get(grade, ""),
         department=ctx.departments.get(dept, dept),
+        role="" if dept == lead else ROLE_LABELS.get(role or "", "相关"),
+        lead="" if dept == lead else ctx.departments.get(lead, lead),
         summary=summary_now(incident),
         lines=tuple(lines),
         clocks=clock_lines(clocks, now),

@@ -51,8 +51,8 @@ async def abandon_attempts(conn: asyncpg.Connection, attempt_ids: Sequence[int])
 async def context(
     conn: asyncpg.Connection, incident_ids: Sequence[int]
 ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
-    """Incidents (with their event's figures, and the departments that acknowledged since their chain last
-    started) and their clocks, as they are now."""
+    """Incidents (with their event's figures, each department's role, and the departments that acknowledged
+    since their chain last started) and their clocks, as they are now."""
     ids = sorted(set(incident_ids))
     if not ids:
         return {}, {}
@@ -63,8 +63,19 @@ async def context(
         ids,
     ):
         acked.setdefault(r["incident_id"], set()).add(r["department_id"])
+    roles: dict[int, dict[str, str]] = {}
+    for r in await conn.fetch(
+        "SELECT incident_id, department_id, role FROM incident_departments"
+        " WHERE incident_id = ANY($1::bigint[])",
+        ids,
+    ):
+        roles.setdefault(r["incident_id"], {})[r["department_id"]] = r["role"]
     incidents = {
-        r["id"]: {**dict(r), "acked_departments": frozenset(acked.get(r["id"], ()))}
+        r["id"]: {
+            **dict(r),
+            "acked_departments": frozenset(acked.get(r["id"], ())),
+            "department_roles": roles.get(r["id"], {}),
+        }
         for r in await conn.fetch(
             """SELECT i.id, i.title, i.summary, i.grade, i.state, i.lead_department,
                       e.post_count AS event_posts, e.channels AS event_channels, e.heat AS event_heat,

@@ -7,6 +7,7 @@ from typing import Any
 
 from monitor.config.responders import Responders
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_CSS, GRADE_LABELS, GRADE_NAMES
+from monitor.incidents.routing import ROLE_LABELS
 from monitor.web.countdown import ClockView, at_risk, clock_status, most_urgent
 from monitor.web.queries.incidents import IncidentRow
 
@@ -19,12 +20,7 @@ STATE_LABELS: dict[str, str] = {
     "resolved": "已办结",
     "reviewed": "已复盘",
 }
-DEPARTMENT_ROLE_LABELS: dict[str, str] = {
-    "lead": "主办",
-    "support": "协办",
-    "coordinator": "统筹",
-    "informed": "知会",
-}
+DEPARTMENT_ROLE_LABELS: dict[str, str] = ROLE_LABELS
 ACTION_LABELS: dict[str, str] = {
     "ack": "确认接报",
     "statement": "发布权威信息",

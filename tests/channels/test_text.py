@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from monitor.channels.markdown import markdown
+from monitor.channels.markdown import markdown, plain_text
+from monitor.channels.sms import sms_text
 from monitor.channels.text import duration, escape, fit, fit_bytes
 from tests.channels.notices import HOSTILE, digest_of, notice
 
@@ -83,3 +86,11 @@ def test_duration(seconds: float, text: str) -> None:
 
 def test_hostile_title_constant_is_hostile() -> None:
     assert "](" in HOSTILE
+
+
+def test_a_supporting_department_reads_its_role_and_the_lead_in_every_rendering() -> None:
+    helper = replace(notice(), department="生态环境局", role="协办", lead="应急管理局")
+    assert "> 协办单位：生态环境局（主办：应急管理局）" in markdown(helper)
+    assert "协办单位：生态环境局（主办：应急管理局）" in plain_text(helper)
+    assert "协办单位生态环境局（主办应急管理局）" in sms_text(helper, 600)
+    assert "> 责任单位：应急管理局" in markdown(notice())  # the lead's own message

@@ -297,3 +297,22 @@ async def test_a_slow_pass_keeps_its_leases_and_never_sends_a_row_taken_over(
     assert [v for v in by_dest.values() if len(v) == 1] == [["b"]]
     lost = await pool.fetchval("SELECT count(*) FROM outbox_attempts WHERE outcome = 'lease_lost'")
     assert lost == 1
+
+
+async def test_a_supporting_department_is_told_it_supports_and_who_leads(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
+    fake = FakeDingTalk(clock)
+    departments = [("yingji", "lead"), ("shengtai", "support")]
+    async with pool.acquire() as conn:
+        await open_incident(conn, responders, clock.now(), grade=3, departments=departments)
+    async with serve(fake.app()) as base:
+        sender, capture = sender_for(pool, clock, responders, session, base, fake)
+        await sender.send_due(clock.now())
+    # messages name departments without the city's name
+    to_support = [c.body for c in capture.captured if "生态环境局" in c.body]
+    assert to_support and all("协办单位：生态环境局（主办：应急管理局）" in b for b in to_support)
+    assert not any("责任单位" in b for b in to_support)
+    # the lead's own robot message says it is responsible
+    texts = [m[m["msgtype"]]["text"] for m in fake.received]  # an actionCard (with buttons) or markdown
+    assert texts and all("责任单位：应急管理局" in t for t in texts)
