@@ -66,6 +66,8 @@ def main() -> int:
         "bursts": summary["bursts"],
         "incidents": summary["incidents"],
         "incidents_by_grade": summary["incidents_by_grade"],
+        "incidents_by_lead": summary["incidents_by_lead"],
+        "supporting_departments": summary["supporting_departments"],
         "legal_clock_outcomes": summary["legal_clock_outcomes"],
         "engine_ticks": summary["engine_ticks"],
         "settled_by_replay": summary.get("settled_by_replay"),

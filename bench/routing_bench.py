@@ -10,6 +10,9 @@ Two rules for the 险情 the analyser finds in a message (火灾隐患, 可能�
   order opens as an order, so its lead follows topic, the analyser's pick and keywords;
 - baseline_every_mention: the department of every 险情 the message mentions leads (commit d3f4c1f).
 
+Beside the agreement: how many messages the duty desk leads (no department has more than a guess on them)
+and how many supporting departments (协办) are paged.
+
 Usage: python -m bench.routing_bench [--quick]
 """
 
@@ -99,7 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "opened_by_a_hazard": sum(bool(q.hazards) for q, _ in made),
     }
     for name, qs in rules.items():
-        report[name] = agreement([route(r, q).lead for q in qs], labels)
+        routes = [route(r, q) for q in qs]
+        report[name] = {
+            **agreement([rt.lead for rt in routes], labels),
+            # a message no department claims beyond a guess goes to the duty desk to be looked at
+            "led_by_the_duty_desk": sum(rt.lead == r.duty_desk.id for rt in routes),
+            "supporting_departments": sum(len(rt.supporting) for rt in routes),
+        }
     print(json.dumps(report, ensure_ascii=False))
     return 0
 

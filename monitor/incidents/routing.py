@@ -18,6 +18,11 @@ MAX_SUPPORT = 3
 # 12345 messages: 97 % score 0.6 or more), and such a guess alone named 协办 on 48 of the replay's 125
 # incidents.
 SUPPORT_TOPIC_CONFIDENCE = 0.5
+# The lead needs the same kind of evidence, at a lower bar: scored out of fold, 2 of the 495 labelled 12345
+# messages have a best topic under 0.3, and both are wrong. When no department has such a claim (a viral
+# thread read as 城乡建设 at 0.13), the duty desk leads, to look at it and reassign it (改派): a guess would
+# page a department that has nothing to do with it.
+LEAD_TOPIC_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class RouteRequest:
     # 火灾隐患): the departments that list them in their keywords lead
     hazards: tuple[str, ...] = ()
     # how sure the analysis is of `topic` (the mean topic score of the event's posts, 0..1): the topic alone
-    # names a 协办 only at SUPPORT_TOPIC_CONFIDENCE or more
+    # makes its department the lead at LEAD_TOPIC_CONFIDENCE or more, a 协办 at SUPPORT_TOPIC_CONFIDENCE
     topic_confidence: float = 1.0
 
 
@@ -97,17 +102,21 @@ def _hazard_owners(r: Responders, hazards: tuple[str, ...]) -> set[str]:
 
 @dataclass(frozen=True)
 class _Claim:
-    """Why a department is a candidate: its score, the reasons, and whether it could be a 协办."""
+    """Why a department is a candidate: its score, the reasons, and whether it could lead or support."""
 
     score: float
     why: list[str]
-    supports: bool  # keywords, an owned 险情, or a topic the analysis is sure of (not a guess or a hint)
+    # keywords, an owned 险情, or a topic the analysis is sure enough of (not a guess, nor the analyser's
+    # pick alone, which follows the same guess)
+    leads: bool
+    supports: bool
 
 
 def _scores(r: Responders, req: RouteRequest) -> dict[str, _Claim]:
     """Score each owning department: topic 3, the analyser's pick 2, each keyword 1."""
     out: dict[str, _Claim] = {}
     sure = req.topic_confidence >= SUPPORT_TOPIC_CONFIDENCE
+    fair = req.topic_confidence >= LEAD_TOPIC_CONFIDENCE
     for d in r.departments.values():
         if d.kind != "department":
             continue
@@ -130,7 +139,8 @@ def _scores(r: Responders, req: RouteRequest) -> dict[str, _Claim]:
             score += len(owned)
             why.append(f"主管险情：{'、'.join(owned)}")
         if score:
-            out[d.id] = _Claim(score, why, bool(hits or owned or (topic and sure)))
+            said = bool(hits or owned)
+            out[d.id] = _Claim(score, why, leads=said or (topic and fair), supports=said or (topic and sure))
     return out
 
 
@@ -166,18 +176,27 @@ def route(r: Responders, req: RouteRequest) -> Route:
     )
     placed = [(fam, _best_member(r, [*members, fam], chain)) for fam, members in ranked]
     in_place = [(fam, member) for fam, member in placed if member is not None]
-    if lead is None and in_place:
-        fam, lead = in_place[0]
-        why = "；".join(scores.get(lead, scores[families[fam][0]]).why)
+    able = [(fam, m) for fam, m in in_place if any(scores[d].leads for d in families[fam])]
+    guessed: tuple[str, str] | None = None
+    if lead is None and able:
+        fam, lead = able[0]
+        why = "；".join(_claim(scores, families, fam).why)
         reasons.append(f"主管部门：{r.departments[lead].name}（{why}）")
         if owners & set(families[fam]):
             hazards = "、".join(h for h in req.hazards if h in r.departments[lead].keywords) or "险情"
             reasons.append(f"突发险情（{hazards}）由主管该险情的部门牵头")
+    elif lead is None and in_place:
+        guessed = in_place[0]
+        why = "；".join(_claim(scores, families, guessed[0]).why)
+        reasons.append(
+            f"主管部门不明：{r.departments[guessed[1]].name}仅凭推测（{why}） → {desk.name}总值班研判，可改派"
+        )
     if lead is None:
         lead = desk.id
         missed = "、".join(r.departments[f].name for f, m in placed if m is None)
         extra = f"（{missed}对该属地无管辖）" if missed else ""
-        reasons.append(f"无法确定主管部门{extra} → {desk.name}总值班兜底，绝不丢弃")
+        if guessed is None:
+            reasons.append(f"无法确定主管部门{extra} → {desk.name}总值班兜底，绝不丢弃")
     lead = _escalate_lead(r, lead, req.grade, reasons, roles)
     roles = {lead: "lead", **{k: v for k, v in roles.items() if k != lead}}
     lead_family = _family(r, r.departments[lead])
@@ -188,7 +207,7 @@ def route(r: Responders, req: RouteRequest) -> Route:
         why = "；".join(_claim(scores, families, fam).why)
         reasons.append(f"协办：{r.departments[member].name}（{why}）")
     for fam, member in others:
-        if (fam, member) not in backed:
+        if (fam, member) not in backed and (fam, member) != guessed:
             why = "；".join(_claim(scores, families, fam).why)
             reasons.append(
                 f"未列为协办（无关键词，仅凭推测，可人工加派）：{r.departments[member].name}（{why}）"

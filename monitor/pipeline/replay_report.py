@@ -165,6 +165,10 @@ async def build_report(
         "bursts": bursts,
         "incidents": len(incidents),
         "incidents_by_grade": dict(sorted(by_grade.items())),
+        # who was paged: the lead of each incident (the duty desk's when no department had more than a guess)
+        # and how many supporting departments
+        "incidents_by_lead": dict(Counter(i["lead_department"] for i in incidents).most_common()),
+        "supporting_departments": sum(r["role"] == "support" for rs in roles.values() for r in rs),
         "legal_clock_outcomes": dict(outcomes),
         "wall_seconds": round(wall_s, 3),
         "stage_seconds": {k: round(v, 3) for k, v in run.seconds.items()},

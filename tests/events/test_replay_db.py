@@ -62,6 +62,12 @@ async def test_replay_reports_incidents_members_grades_routes_and_clocks(
     assert order["kind"] == "hotline" and order["hotline_order_no"] == "h1"
     assert any(c["kind"] == "hotline" and c["outcome"] == "breached" for c in order["clocks"])
     assert summary["legal_clock_outcomes"]["breached"] >= 4
+    assert summary["incidents_by_lead"]["yingji"] >= 1 and sum(summary["incidents_by_lead"].values()) == len(
+        report["incidents"]
+    )
+    assert summary["supporting_departments"] == sum(
+        d["role"] == "support" for i in report["incidents"] for d in i["route"]["departments"]
+    )
 
 
 async def test_settled_incidents_are_resolved_by_the_replay_keeping_their_outcomes(
