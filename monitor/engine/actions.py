@@ -17,6 +17,7 @@ from monitor.engine.decisions import acknowledge, next_action, start
 from monitor.engine.evidence import MissingEvidence, NotFound, UnknownAction, WrongState
 from monitor.engine.paging import ack_hold_s, apply_escalation, chain_of
 from monitor.engine.reassign import reassigned_policy, supported_policy
+from monitor.incidents import store as incident_store
 
 STATE_RANK = {
     "open": 0,
@@ -252,14 +253,7 @@ async def _reassign(ctx: _Ctx) -> ActionResult:
         policy,
         ctx.now,
     )
-    await ctx.conn.execute(
-        """INSERT INTO incident_departments (incident_id, department_id, role, added_at)
-           VALUES ($1, $2, 'lead', $3)
-           ON CONFLICT (incident_id, department_id) DO UPDATE SET role = 'lead'""",
-        ctx.id,
-        dept,
-        ctx.now,
-    )
+    await incident_store.set_role(ctx.conn, ctx.id, dept, "lead", ctx.now)
     await ctx.conn.execute(
         "UPDATE incident_departments SET role = 'informed' WHERE incident_id = $1 AND department_id = $2",
         ctx.id,
@@ -301,14 +295,7 @@ async def _add_support(ctx: _Ctx) -> ActionResult:
     await ctx.conn.execute(
         "UPDATE incidents SET policy = $2, updated_at = $3 WHERE id = $1", ctx.id, policy, ctx.now
     )
-    await ctx.conn.execute(
-        """INSERT INTO incident_departments (incident_id, department_id, role, added_at)
-           VALUES ($1, $2, 'support', $3)
-           ON CONFLICT (incident_id, department_id) DO UPDATE SET role = 'support'""",
-        ctx.id,
-        dept,
-        ctx.now,
-    )
+    await incident_store.set_role(ctx.conn, ctx.id, dept, "support", ctx.now)
     await _page(ctx, dept, policy)
     detail = {"department": dept, "reason": reason, **({"was": role} if role else {})}
     return await _log(ctx, detail, [], ctx.inc["state"])
