@@ -11,6 +11,7 @@ from typing import Any
 from monitor.config.errors import ConfigError
 from monitor.config.responders import Responders, load_responders
 from monitor.incidents.dry_run import dry_run
+from monitor.pipeline.analyse import analysis_text
 from monitor.pipeline.analyzer import AnalyzerUnavailable, load_analyzer
 
 _ROLES = {"lead": "主办", "support": "协办", "coordinator": "统筹协调", "informed": "知会"}
@@ -29,6 +30,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--hotline-urgency", default=None, help="treat the text as a 12345 order with this urgency"
+    )
+    p.add_argument(
+        "--handler-unit",
+        default=None,
+        help="the unit the 12345 platform dispatched the order to (承办单位); with --hotline-urgency",
     )
     p.add_argument("--responders", type=Path, default=Path("responders"))
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -118,13 +124,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.handler_unit is not None and args.hotline_urgency is None:
+        print("yuqing route: --handler-unit is a 12345 order's; give --hotline-urgency too", file=sys.stderr)
+        return 2
     try:
         analyzer = load_analyzer(r)
     except AnalyzerUnavailable as exc:
         print(f"yuqing route: {exc}", file=sys.stderr)
         return 1
+    extra = {"handler_unit": args.handler_unit} if args.handler_unit else {}
     analysis = analyzer.analyze(
-        args.text,
+        analysis_text("", args.text, "hotline", extra) if args.hotline_urgency else args.text,
         region_hint=args.region,
         author_verified_type=args.verified_type,
         hotline_urgency=args.hotline_urgency,
@@ -136,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         region=args.region,
         verified_type=args.verified_type,
         hotline_urgency=args.hotline_urgency,
+        hotline_unit=args.handler_unit,
     )
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -106,6 +106,9 @@ class Department(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
     short_name: str = ""
+    # other names the 12345 platform dispatches orders to (承办单位: 云江水务集团, 市水务局): such an order's
+    # incident is this department's to lead
+    aliases: tuple[str, ...] = ()
     kind: DepartmentKind = "department"
     level: Level = "city"
     parent: str | None = None

@@ -156,6 +156,7 @@ def load_responders(root: Path | str) -> Responders:
             problems.extend(check_refs(claim.refs, claim.file, regions))
     problems.extend(_duplicate_people(claims))
     problems.extend(_unknown_parents(claims))
+    problems.extend(_shared_aliases(claims))
     if claims:
         problems.extend(_kind_counts([c.kind for c in claims], str(root)))
     elif not problems:
@@ -248,6 +249,23 @@ def _duplicate_people(claims: list[_Claim]) -> list[ConfigProblem]:
                 message = f"duplicate person id {person_id!r} (also in {owners[person_id]})"
                 problems.append(ConfigProblem(c.file, f"people[{pi}].id", message))
             owners.setdefault(person_id, c.name)
+    return problems
+
+
+def _shared_aliases(claims: list[_Claim]) -> list[ConfigProblem]:
+    """An alias names one department for the 12345 platform's 承办单位: not another's name or alias."""
+    owners: dict[str, str] = {}
+    for c in claims:
+        if c.department is not None:
+            for n in (c.department.name, c.department.short_name):
+                owners.setdefault(n, c.name)
+    problems: list[ConfigProblem] = []
+    for c in claims:
+        for ai, alias in enumerate(c.department.aliases if c.department is not None else ()):
+            owner = owners.setdefault(alias, c.name)
+            if owner != c.name:
+                why = f"alias {alias!r} also names department {owner!r}: 12345 orders to it are ambiguous"
+                problems.append(ConfigProblem(c.file, f"aliases[{ai}]", why))
     return problems
 
 

@@ -7,6 +7,7 @@ from monitor.events.heat import Heat, author_weight
 from monitor.events.model import MAX_HAZARDS, MAX_ORDERS, EventState, PostIn
 
 TITLE_CHARS = 80
+MAX_UNIT_CHARS = 100
 
 
 def _int(value: object) -> int:
@@ -61,6 +62,8 @@ def absorb(e: EventState, post: PostIn, amount: float, burst: BurstParams) -> li
         if hazard in e.hazards:  # the posts naming each hazard the event keeps
             e.hazard_posts[hazard] = e.hazard_posts.get(hazard, 0) + 1
     e.urgent = e.urgent or bool(sev.get("urgent"))
+    if post.hotline_unit and not e.hotline_unit:
+        e.hotline_unit = post.hotline_unit[:MAX_UNIT_CHARS]
     if post.hotline_order_no and post.hotline_order_no not in e.hotline_orders:
         if len(e.hotline_orders) < MAX_ORDERS:
             e.hotline_orders.append(post.hotline_order_no)

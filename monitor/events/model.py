@@ -54,6 +54,7 @@ class PostIn:
     severity: dict[str, Any] = field(default_factory=dict)
     hotline_order_no: str | None = None
     hotline_urgency: str | None = None
+    hotline_unit: str | None = None  # the unit the 12345 platform dispatched the order to (承办单位)
     prepared: bytes | None = None  # grouping features made where it was analysed (monitor.events.prepared)
 
     @property
@@ -94,6 +95,7 @@ class EventState:
     hazard_posts: dict[str, int] = field(default_factory=dict)  # how many posts name each hazard
     urgent: bool = False
     hotline_orders: list[str] = field(default_factory=list)
+    hotline_unit: str | None = None  # the first 12345 order's 承办单位: it leads an incident the order opens
     heat: Heat = field(default_factory=Heat)
     burst: BurstState = field(default_factory=BurstState)
     incident_id: int | None = None  # mirrors events.incident_id / events.grade (columns, not state)
@@ -128,6 +130,7 @@ class EventState:
             "hazard_posts": self.hazard_posts,
             "urgent": self.urgent,
             "hotline_orders": self.hotline_orders,
+            "hotline_unit": self.hotline_unit,
             "heat": [self.heat.value, self.heat.at],
             "burst": _burst_json(self.burst),
         }
@@ -174,6 +177,7 @@ class EventState:
             hazard_posts=dict(state.get("hazard_posts") or dict.fromkeys(state.get("hazards", []), 1)),
             urgent=bool(state.get("urgent", False)),
             hotline_orders=list(state.get("hotline_orders", [])),
+            hotline_unit=state.get("hotline_unit"),
             heat=Heat(float(heat[0]), None if heat[1] is None else float(heat[1])),
             burst=BurstState(**state["burst"]) if state.get("burst") else BurstState(),
             incident_id=incident_id,

@@ -20,19 +20,18 @@ def _text(value: Any) -> str | None:
 
 def hotline_fields(
     source_kind: str, external_id: str, extra: dict[str, Any]
-) -> tuple[str | None, str | None]:
-    """(order number, urgency) of a 12345 order; (None, None) for other posts."""
+) -> tuple[str | None, str | None, str | None]:
+    """(order number, urgency, 承办单位) of a 12345 order; Nones for other posts."""
     if source_kind != "hotline" and extra.get("order_no") is None:
-        return None, None
+        return None, None, None
     order_no = _text(extra.get("order_no")) or external_id
-    urgency = _text(extra.get("urgency"))
-    return order_no, urgency
+    return order_no, _text(extra.get("urgency")), _text(extra.get("handler_unit"))
 
 
 def post_from_record(r: asyncpg.Record) -> PostIn:
     extra: dict[str, Any] = r["extra"] if isinstance(r["extra"], dict) else {}
     severity: dict[str, Any] = r["severity"] if isinstance(r["severity"], dict) else {}
-    order_no, urgency = hotline_fields(r["source_kind"], r["external_id"], extra)
+    order_no, urgency, unit = hotline_fields(r["source_kind"], r["external_id"], extra)
     return PostIn(
         post_id=r["id"],
         source_id=r["source_id"],
@@ -59,5 +58,6 @@ def post_from_record(r: asyncpg.Record) -> PostIn:
         severity=severity,
         hotline_order_no=order_no,
         hotline_urgency=urgency,
+        hotline_unit=unit,
         prepared=r["group_features"],
     )

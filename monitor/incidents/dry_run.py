@@ -36,6 +36,7 @@ def one_post(
     region: str | None = None,
     verified_type: int | None = None,
     hotline_urgency: str | None = None,
+    hotline_unit: str | None = None,
 ) -> OnePost:
     """The event one post makes (a 12345 order with `hotline_urgency`), and its grading."""
     row = analysis_row(0, analysis)
@@ -58,6 +59,7 @@ def one_post(
         severity=severity,
         hotline_order_no="dry-run" if hotline_urgency else None,
         hotline_urgency=hotline_urgency,
+        hotline_unit=hotline_unit if hotline_urgency else None,
     )
     params = BurstParams()
     event = new_event(0, post, params)
@@ -74,17 +76,26 @@ def dry_run(
     region: str | None = None,
     verified_type: int | None = None,
     hotline_urgency: str | None = None,
+    hotline_unit: str | None = None,
 ) -> dict[str, Any]:
-    """What would happen if this text arrived as a post: every decision and why."""
+    """What would happen if this text arrived as a post (a 12345 order with `hotline_urgency`, dispatched
+    to `hotline_unit`): every decision and why."""
     made = one_post(
-        r, text, analysis, region=region, verified_type=verified_type, hotline_urgency=hotline_urgency
+        r,
+        text,
+        analysis,
+        region=region,
+        verified_type=verified_type,
+        hotline_urgency=hotline_urgency,
+        hotline_unit=hotline_unit,
     )
     event, decision = made.event, made.decision
     _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = made.row
     place = region or found_region
     hotline = hotline_open_reasons(text, hotline_urgency, r.policy.hotline) if hotline_urgency else []
     kind = "hotline" if hotline_urgency else "opinion"
-    rt = route(r, route_request(event, decision.grade, hazards=decision.hazards))
+    request = route_request(event, decision.grade, hazards=decision.hazards, dispatched=kind == "hotline")
+    rt = route(r, request)
     policy = freeze_policy(
         r,
         grade=decision.grade,

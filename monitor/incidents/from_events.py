@@ -111,7 +111,7 @@ async def _open(
         summary=summary,
         grade=d.grade,
         reasons=reasons,
-        request=route_request(e, d.grade, hazards=d.hazards),
+        request=route_request(e, d.grade, hazards=d.hazards, dispatched=kind == "hotline"),
         first_seen=_ts(e.first_seen),
         now=at,
         order=order,
@@ -171,7 +171,7 @@ async def apply_events(
                 opened_now.add(e.id)
         elif inc is not None and inc.state not in CLOSED_STATES and tr.decision.grade < inc.grade:
             new = tr.decision.grade
-            request = route_request(e, new, hazards=tr.decision.hazards)
+            request = route_request(e, new, hazards=tr.decision.hazards, dispatched=inc.kind == "hotline")
             await upgrade_incident(conn, r, hooks, inc, new, tr.decision.reasons_json(), request, _ts(tr.at))
             out.upgraded.append((inc.id, inc.grade, new))
             existing[e.id] = replace(inc, grade=new)

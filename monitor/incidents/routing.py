@@ -35,6 +35,9 @@ class RouteRequest:
     text: str = ""
     department_hint: str | None = None
     preferred_lead: str | None = None
+    # the unit a 12345 order was dispatched to (承办单位), for an incident the order opened: the department
+    # of that name (or alias) leads, as the hotline decided
+    dispatched_to: str | None = None
     # the 险情 that made it an incident (Decision.hazards: an explosion reported, not a 12345 complaint's
     # 火灾隐患): the departments that list them in their keywords lead
     hazards: tuple[str, ...] = ()
@@ -87,6 +90,30 @@ def _family(r: Responders, d: Department) -> str:
             break
         seen.add(d.id)
     return d.id
+
+
+def dispatched_lead(r: Responders, unit: str) -> str | None:
+    """The department a 12345 承办单位 names: its name, short name or an alias, exactly; else the longest
+    of those the unit contains (滨江区住建局望江所 → 滨江区住建局); else the one department whose name
+    contains the unit (水务局 → 云江市水务局). None when no department, or more than one, fits."""
+    unit = "".join(unit.split())
+    if not unit:
+        return None
+    names = [
+        (n, d.id)
+        for d in r.departments.values()
+        if d.kind == "department"
+        for n in dict.fromkeys((d.name, d.short_name, *d.aliases))
+        if n
+    ]
+    exact = {d for n, d in names if n == unit}
+    if len(exact) == 1:
+        return exact.pop()
+    within = sorted(((len(n), d) for n, d in names if n in unit), reverse=True)
+    if within and (len(within) == 1 or within[0][0] > within[1][0] or within[0][1] == within[1][1]):
+        return within[0][1]
+    around = {d for n, d in names if unit in n}
+    return around.pop() if len(around) == 1 else None
 
 
 def hazards_without_lead(r: Responders, hazards: Iterable[str]) -> list[str]:
@@ -165,6 +192,15 @@ def route(r: Responders, req: RouteRequest) -> Route:
     if req.preferred_lead and req.preferred_lead in r.departments:
         lead = req.preferred_lead
         reasons.append(f"12345派单指定主办单位：{r.departments[lead].name}")
+    elif req.dispatched_to:
+        lead = dispatched_lead(r, req.dispatched_to)
+        if lead is not None:
+            reasons.append(f"12345派单至“{req.dispatched_to}” → 主办：{r.departments[lead].name}")
+        else:
+            reasons.append(
+                f"12345承办单位“{req.dispatched_to}”不对应任何一个部门（可在部门的 aliases 中登记）"
+                " → 按领域和关键词确定主办"
+            )
     scores = _scores(r, req)
     families: dict[str, list[str]] = {}
     for dept_id in scores:

@@ -60,10 +60,15 @@ def topic_confidence(e: EventState, topic: str | None) -> float:
 
 
 def route_request(
-    e: EventState, grade: int, preferred_lead: str | None = None, hazards: tuple[str, ...] = ()
+    e: EventState,
+    grade: int,
+    preferred_lead: str | None = None,
+    hazards: tuple[str, ...] = (),
+    dispatched: bool = False,
 ) -> RouteRequest:
     """Routing's view of the event; `hazards`: the 险情 that opened the incident (Decision.hazards), not
-    every one its posts mention."""
+    every one its posts mention; `dispatched`: a 12345 order opened it, so the unit the hotline dispatched
+    it to leads."""
     hint = max(e.departments.items(), key=lambda kv: (kv[1], kv[0]))[0] if e.departments else None
     topic = e.top(e.topics)
     return RouteRequest(
@@ -75,4 +80,5 @@ def route_request(
         department_hint=hint,
         preferred_lead=preferred_lead,
         hazards=hazards,
+        dispatched_to=e.hotline_unit if dispatched else None,
     )

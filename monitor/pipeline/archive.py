@@ -42,6 +42,7 @@ class ArchivePost:
     region: str | None = None
     parent_id: str | None = None
     urgency: str | None = None
+    handler_unit: str | None = None  # a 12345 order's 承办单位
 
 
 def _shown(value: object) -> str:
@@ -145,6 +146,7 @@ def parse_line(line: str) -> ArchivePost:
         region=_optional_str(raw, "region"),
         parent_id=_optional_str(raw, "parent_id"),
         urgency=_optional_str(raw, "urgency"),
+        handler_unit=_optional_str(raw, "handler_unit"),
     )
 
 

@@ -153,6 +153,8 @@ def _record(p: ArchivePost, root: str | None, regions: dict[str, str], seen_at: 
         extra["order_no"] = p.id
         if p.urgency:
             extra["urgency"] = p.urgency
+        if p.handler_unit:
+            extra["handler_unit"] = p.handler_unit[:200]
     return (
         f"replay-{p.source}",
         SOURCES[p.source],

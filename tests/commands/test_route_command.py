@@ -35,3 +35,14 @@ def test_a_configured_urgency_still_routes(capsys: pytest.CaptureFixture[str]) -
     ]
     assert main(argv) == 0
     assert "路由：主办" in capsys.readouterr().out
+
+
+def test_a_dispatched_order_is_shown_led_by_its_unit(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["route", "--responders", str(ROOT / "responders")]
+    text = "滨江区某小区门口垃圾堆积半个月没人清理，臭气熏天"
+    assert main([*base, "--hotline-urgency", "一般", "--handler-unit", "云江水务集团", text]) == 0
+    out = capsys.readouterr().out
+    assert "路由：主办 云江市水务局（shuiwu）" in out and "12345派单至“云江水务集团”" in out
+    # a unit belongs to a 12345 order: without an urgency it is refused, not ignored
+    assert main([*base, "--handler-unit", "云江水务集团", text]) == 2
+    assert "--handler-unit is a 12345 order's; give --hotline-urgency too" in capsys.readouterr().err

@@ -336,3 +336,13 @@ def test_a_broken_file_of_the_wrong_shapes_gets_only_its_schema_errors(tmp_path:
     found = _found(root)
     assert {f for f, _, _ in found} == {"shuiwu.yaml"}
     assert not [m for _, _, m in found if m.startswith(("unknown", "no person"))], found
+
+
+def test_an_alias_that_names_another_department_is_an_error_on_its_line(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    shuiwu = root / "shuiwu.yaml"
+    _edit(shuiwu, "aliases: [云江水务集团, 云江市水务集团有限公司]", "aliases: [云江水务集团, 住建局]")
+    (problem,) = _problems(root)
+    assert (problem.file, problem.path) == (str(shuiwu), "aliases[1]")
+    assert "'住建局' also names department 'zhujian'" in problem.message
+    assert problem.line == _line_of(shuiwu, "aliases:")

@@ -7,7 +7,14 @@ from dataclasses import replace
 import pytest
 
 from monitor.config.responders import Responders
-from monitor.incidents.routing import Route, RouteRequest, hazards_without_lead, jurisdiction, route
+from monitor.incidents.routing import (
+    Route,
+    RouteRequest,
+    dispatched_lead,
+    hazards_without_lead,
+    jurisdiction,
+    route,
+)
 
 
 def roles(rt: Route) -> dict[str, str]:
@@ -196,3 +203,33 @@ def test_a_topic_guess_alone_does_not_lead_the_duty_desk_looks_at_it(responders:
     assert fair.lead == "zhujian" and any("置信0.35" in x for x in fair.reasons)
     # and a department's own words lead whatever the topic model thinks
     assert route(responders, replace(req, text="小区电梯故障")).lead == "zhujian"
+
+
+@pytest.mark.parametrize(
+    ("unit", "lead"),
+    [
+        ("云江市水务局", "shuiwu"),  # its name
+        ("水务局", "shuiwu"),  # its short name
+        ("云江水务集团", "shuiwu"),  # an alias in shuiwu.yaml
+        (" 云江市 水务局 ", "shuiwu"),  # spaces as a platform pads them
+        ("滨江区住建局", "binjiang-zhujian"),  # the district office, not the city's 住建局
+        ("滨江区住建局望江所", "binjiang-zhujian"),  # the longest name the unit contains
+        ("市住建局", "zhujian"),
+        ("望江街道办事处", None),  # no department of that name: topic and keywords decide
+        ("", None),
+    ],
+)
+def test_the_department_a_12345_dispatch_names(responders: Responders, unit: str, lead: str | None) -> None:
+    assert dispatched_lead(responders, unit) == lead
+
+
+def test_a_12345_order_is_led_by_the_unit_the_hotline_dispatched_it_to(responders: Responders) -> None:
+    req = RouteRequest(
+        topic="城乡建设", regions=("binjiang",), text="小区门口垃圾堆积", dispatched_to="云江水务集团"
+    )
+    rt = route(responders, req)
+    assert rt.lead == "shuiwu" and roles(rt)["binjiang-zhujian"] == "support"
+    assert any("12345派单至“云江水务集团” → 主办：云江市水务局" in x for x in rt.reasons)
+    unknown = route(responders, replace(req, dispatched_to="望江街道办事处"))
+    assert unknown.lead == "binjiang-zhujian"
+    assert any("“望江街道办事处”不对应任何一个部门" in x and "aliases" in x for x in unknown.reasons)
