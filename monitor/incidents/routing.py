@@ -156,6 +156,10 @@ def _scores(r: Responders, req: RouteRequest) -> dict[str, _Claim]:
             score += 2
             why.append("文本分析指向")
         hits = [k for k in d.keywords if k and k in req.text]
+        # its name counts as one of its words, once ("水务局能不能出来说明" calls on the bureau), as for the
+        # analyser's pick
+        named = [n for n in (d.name, d.short_name, *d.aliases) if n and n in req.text and n not in hits]
+        hits += [max(named, key=len)] if named else []
         if hits:
             score += len(hits)
             why.append(f"关键词：{'、'.join(hits[:4])}")

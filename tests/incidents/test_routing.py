@@ -233,3 +233,11 @@ def test_a_12345_order_is_led_by_the_unit_the_hotline_dispatched_it_to(responder
     unknown = route(responders, replace(req, dispatched_to="望江街道办事处"))
     assert unknown.lead == "binjiang-zhujian"
     assert any("“望江街道办事处”不对应任何一个部门" in x and "aliases" in x for x in unknown.reasons)
+
+
+def test_a_post_naming_a_bureau_calls_on_it(responders: Responders) -> None:
+    text = "望江花园小区的事拖了一个月，云江市水务局能不能出来说明一下"
+    rt = route(responders, RouteRequest(topic="城乡建设", regions=("binjiang",), text=text))
+    assert rt.lead == "binjiang-zhujian" and roles(rt)["shuiwu"] == "support"
+    # its name counts once, the longest form found (云江市水务局, not also 水务局)
+    assert any(x == "协办：云江市水务局（关键词：云江市水务局）" for x in rt.reasons), rt.reasons
