@@ -11,6 +11,7 @@ from monitor.incidents.grades import GRADE_LABELS, is_major
 
 LOCAL_LEVELS = ("district", "county", "town")
 ROLE_LABELS = {"lead": "主办", "support": "协办", "coordinator": "统筹", "informed": "知会"}
+UNCLAIMED = "主管部门不明"  # how the reason starts when the duty desk leads for want of a department's claim
 MAX_SUPPORT = 3
 # A 协办 is paged and gets an escalation chain, so it needs evidence of its own: its keywords in the text,
 # a 险情 it leads, or the event's topic when the analysis is sure of it. The topic model knows the seven
@@ -229,7 +230,7 @@ def route(r: Responders, req: RouteRequest) -> Route:
         guessed = in_place[0]
         why = "；".join(_claim(scores, families, guessed[0]).why)
         reasons.append(
-            f"主管部门不明：{r.departments[guessed[1]].name}仅凭推测（{why}） → {desk.name}总值班研判，可改派"
+            f"{UNCLAIMED}：{r.departments[guessed[1]].name}仅凭推测（{why}） → {desk.name}总值班研判，可改派"
         )
     if lead is None:
         lead = desk.id

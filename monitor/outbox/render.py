@@ -10,7 +10,7 @@ from typing import Any
 from monitor.channels.base import ClockLine, Destination, Link, Notice, Severity
 from monitor.events.summary import event_summary
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
-from monitor.incidents.routing import ROLE_LABELS
+from monitor.incidents.routing import ROLE_LABELS, UNCLAIMED
 from monitor.links import LinkSigner
 
 MAX_ACK_BUTTONS = 3
@@ -145,6 +145,8 @@ def build_notice(
     grade = int(incident["grade"])
     lead = str(incident["lead_department"])
     role = incident.get("department_roles", {}).get(dept)
+    if dept == lead:  # the duty desk leads for want of an owner: say so, and whom the posts suggest
+        lines += [r for r in incident.get("route_reasons") or () if r.startswith(UNCLAIMED)][:1]
     if grade <= 2 and severity == "warning" and row["event"] in ("page", "reminder"):
         severity = "critical"
     return Notice(

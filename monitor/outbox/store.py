@@ -77,7 +77,7 @@ async def context(
             "department_roles": roles.get(r["id"], {}),
         }
         for r in await conn.fetch(
-            """SELECT i.id, i.title, i.summary, i.grade, i.state, i.lead_department,
+            """SELECT i.id, i.title, i.summary, i.grade, i.state, i.lead_department, i.route_reasons,
                       e.post_count AS event_posts, e.channels AS event_channels, e.heat AS event_heat,
                       e.negative_share AS event_negative
                  FROM incidents i LEFT JOIN events e ON e.id = i.event_id

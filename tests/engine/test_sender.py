@@ -316,3 +316,18 @@ async def test_a_supporting_department_is_told_it_supports_and_who_leads(
     # the lead's own robot message says it is responsible
     texts = [m[m["msgtype"]]["text"] for m in fake.received]  # an actionCard (with buttons) or markdown
     assert texts and all("责任单位：应急管理局" in t for t in texts)
+
+
+async def test_the_duty_desk_is_told_why_an_unclaimed_incident_is_its_own(
+    pool, clock: FakeClock, responders: Responders, session
+) -> None:
+    fake = FakeDingTalk(clock)
+    why = "主管部门不明：云江市住房和城乡建设局仅凭推测（主管领域“城乡建设”·置信0.13） → 总值班研判，可改派"
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=3, lead="zhengfuban")
+        await conn.execute("UPDATE incidents SET route_reasons = $2 WHERE id = $1", iid, ["属地不明", why])
+    async with serve(fake.app()) as base:
+        sender, capture = sender_for(pool, clock, responders, session, base, fake)
+        await sender.send_due(clock.now())
+    bodies = [c.body for c in capture.captured]
+    assert bodies and all(why in b for b in bodies)
