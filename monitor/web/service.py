@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from monitor.engine import lifecycle
-from monitor.links import LinkClaims, LinkError, consume_link
+from monitor.links import LinkClaims, LinkError, consume_link, purge_used
 from monitor.web.access import Principal, can_view, permitted
 from monitor.web.errors import ApiError
 from monitor.web.inputs import answers_in_time, check_answer_times, earliest_allowed
@@ -140,11 +140,13 @@ def link_error(exc: LinkError) -> ApiError:
 
 
 async def use_link(conn: asyncpg.Connection, claims: LinkClaims, now: datetime) -> None:
-    """Spend a one-click link (single use) inside the caller's transaction."""
+    """Spend a one-click link (single use) inside the caller's transaction; the nonces of links that have
+    expired go on the way (an expired link is refused before its nonce is looked at)."""
     try:
         await consume_link(conn, claims, now)
     except LinkError as exc:
         raise link_error(exc) from None
+    await purge_used(conn, now)
 
 
 def _message(prefix: str, exc: Exception) -> str:

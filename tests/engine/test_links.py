@@ -9,7 +9,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from monitor.links import LinkError, LinkSigner, consume_link, load_link_secret, make_link, verify_link
+from monitor.links import (
+    DEFAULT_TTL,
+    LinkError,
+    LinkSigner,
+    consume_link,
+    load_link_secret,
+    make_link,
+    verify_link,
+)
+from monitor.web.service import use_link
 
 NOW = datetime(2026, 6, 1, 8, tzinfo=UTC)
 SECRET = b"k" * 32
@@ -70,6 +79,17 @@ async def test_single_use(pool: asyncpg.Pool) -> None:
         with pytest.raises(LinkError) as err:
             await consume_link(conn, claims, NOW)
     assert err.value.reason == "used"
+
+
+async def test_spending_a_link_forgets_the_nonces_of_expired_ones(pool: asyncpg.Pool) -> None:
+    old = verify_link(SECRET, make_link(SECRET, "", "p", 1, "ack", NOW), NOW)
+    later = NOW + DEFAULT_TTL + timedelta(minutes=1)
+    fresh = verify_link(SECRET, make_link(SECRET, "", "p", 2, "ack", later), later)
+    async with pool.acquire() as conn:
+        await use_link(conn, old, NOW)
+        await use_link(conn, fresh, later)  # `old` has expired by now: its nonce is no longer needed
+        left = {r["incident_id"] for r in await conn.fetch("SELECT incident_id FROM link_nonces")}
+    assert left == {2}
 
 
 def test_secret_from_env_or_generated_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
