@@ -33,10 +33,10 @@ def add_parser(sub: Any) -> None:
         description=(
             'Each line: {"id", "text", "published_at", optional "source" (weibo|news|wechat|hotline), '
             '"author", "followers", "verified_type", "reposts", "comments", "likes", "region", "parent_id", '
-            '"title", "url", and for a 12345 order "urgency" and "handler_unit" (承办单位)}. Prints '
-            "incidents, members, grades over time, routes and clock outcomes as JSON. Uses a temporary "
-            "embedded PostgreSQL unless DATABASE_URL is set (then a new database on that server, dropped "
-            "afterwards)."
+            '"title", "url", and for a 12345 order "urgency", "handler_unit" (承办单位) and "assist_units" '
+            "(协办单位, a list)}. Prints incidents, members, grades over time, routes and clock outcomes as "
+            "JSON. Uses a temporary embedded PostgreSQL unless DATABASE_URL is set (then a new database on "
+            "that server, dropped afterwards)."
         ),
     )
     p.add_argument("file", type=Path)

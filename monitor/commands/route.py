@@ -36,6 +36,12 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="the unit the 12345 platform dispatched the order to (承办单位); with --hotline-urgency",
     )
+    p.add_argument(
+        "--assist-unit",
+        action="append",
+        default=[],
+        help="a unit the 12345 platform dispatched to help (协办单位); repeat for several",
+    )
     p.add_argument("--responders", type=Path, default=Path("responders"))
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -124,8 +130,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.handler_unit is not None and args.hotline_urgency is None:
-        print("yuqing route: --handler-unit is a 12345 order's; give --hotline-urgency too", file=sys.stderr)
+    if (args.handler_unit is not None or args.assist_unit) and args.hotline_urgency is None:
+        print(
+            "yuqing route: --handler-unit and --assist-unit are a 12345 order's; give --hotline-urgency too",
+            file=sys.stderr,
+        )
         return 2
     try:
         analyzer = load_analyzer(r)
@@ -147,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         verified_type=args.verified_type,
         hotline_urgency=args.hotline_urgency,
         hotline_unit=args.handler_unit,
+        hotline_assist=tuple(args.assist_unit),
     )
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -8,6 +8,7 @@ from monitor.events.model import MAX_HAZARDS, MAX_ORDERS, EventState, PostIn
 
 TITLE_CHARS = 80
 MAX_UNIT_CHARS = 100
+MAX_ASSIST = 5
 
 
 def _int(value: object) -> int:
@@ -62,8 +63,10 @@ def absorb(e: EventState, post: PostIn, amount: float, burst: BurstParams) -> li
         if hazard in e.hazards:  # the posts naming each hazard the event keeps
             e.hazard_posts[hazard] = e.hazard_posts.get(hazard, 0) + 1
     e.urgent = e.urgent or bool(sev.get("urgent"))
-    if post.hotline_unit and not e.hotline_unit:
-        e.hotline_unit = post.hotline_unit[:MAX_UNIT_CHARS]
+    # the first 12345 order that says where it was dispatched: its 承办单位 and 协办单位
+    if (post.hotline_unit or post.hotline_assist) and not (e.hotline_unit or e.hotline_assist):
+        e.hotline_unit = post.hotline_unit[:MAX_UNIT_CHARS] if post.hotline_unit else None
+        e.hotline_assist = [u[:MAX_UNIT_CHARS] for u in post.hotline_assist[:MAX_ASSIST]]
     if post.hotline_order_no and post.hotline_order_no not in e.hotline_orders:
         if len(e.hotline_orders) < MAX_ORDERS:
             e.hotline_orders.append(post.hotline_order_no)

@@ -55,6 +55,7 @@ class PostIn:
     hotline_order_no: str | None = None
     hotline_urgency: str | None = None
     hotline_unit: str | None = None  # the unit the 12345 platform dispatched the order to (承办单位)
+    hotline_assist: tuple[str, ...] = ()  # and the units it dispatched to help (协办单位)
     prepared: bytes | None = None  # grouping features made where it was analysed (monitor.events.prepared)
 
     @property
@@ -96,6 +97,7 @@ class EventState:
     urgent: bool = False
     hotline_orders: list[str] = field(default_factory=list)
     hotline_unit: str | None = None  # the first 12345 order's 承办单位: it leads an incident the order opens
+    hotline_assist: list[str] = field(default_factory=list)  # that order's 协办单位: they support
     heat: Heat = field(default_factory=Heat)
     burst: BurstState = field(default_factory=BurstState)
     incident_id: int | None = None  # mirrors events.incident_id / events.grade (columns, not state)
@@ -131,6 +133,7 @@ class EventState:
             "urgent": self.urgent,
             "hotline_orders": self.hotline_orders,
             "hotline_unit": self.hotline_unit,
+            "hotline_assist": self.hotline_assist,
             "heat": [self.heat.value, self.heat.at],
             "burst": _burst_json(self.burst),
         }
@@ -178,6 +181,7 @@ class EventState:
             urgent=bool(state.get("urgent", False)),
             hotline_orders=list(state.get("hotline_orders", [])),
             hotline_unit=state.get("hotline_unit"),
+            hotline_assist=list(state.get("hotline_assist") or []),
             heat=Heat(float(heat[0]), None if heat[1] is None else float(heat[1])),
             burst=BurstState(**state["burst"]) if state.get("burst") else BurstState(),
             incident_id=incident_id,

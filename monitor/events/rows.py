@@ -20,18 +20,20 @@ def _text(value: Any) -> str | None:
 
 def hotline_fields(
     source_kind: str, external_id: str, extra: dict[str, Any]
-) -> tuple[str | None, str | None, str | None]:
-    """(order number, urgency, 承办单位) of a 12345 order; Nones for other posts."""
+) -> tuple[str | None, str | None, str | None, tuple[str, ...]]:
+    """(order number, urgency, 承办单位, 协办单位) of a 12345 order; Nones for other posts."""
     if source_kind != "hotline" and extra.get("order_no") is None:
-        return None, None, None
+        return None, None, None, ()
     order_no = _text(extra.get("order_no")) or external_id
-    return order_no, _text(extra.get("urgency")), _text(extra.get("handler_unit"))
+    assist = extra.get("assist_units")
+    units = tuple(u for u in assist if isinstance(u, str) and u) if isinstance(assist, list) else ()
+    return order_no, _text(extra.get("urgency")), _text(extra.get("handler_unit")), units
 
 
 def post_from_record(r: asyncpg.Record) -> PostIn:
     extra: dict[str, Any] = r["extra"] if isinstance(r["extra"], dict) else {}
     severity: dict[str, Any] = r["severity"] if isinstance(r["severity"], dict) else {}
-    order_no, urgency, unit = hotline_fields(r["source_kind"], r["external_id"], extra)
+    order_no, urgency, unit, assist = hotline_fields(r["source_kind"], r["external_id"], extra)
     return PostIn(
         post_id=r["id"],
         source_id=r["source_id"],
@@ -59,5 +61,6 @@ def post_from_record(r: asyncpg.Record) -> PostIn:
         hotline_order_no=order_no,
         hotline_urgency=urgency,
         hotline_unit=unit,
+        hotline_assist=assist,
         prepared=r["group_features"],
     )

@@ -37,6 +37,7 @@ def one_post(
     verified_type: int | None = None,
     hotline_urgency: str | None = None,
     hotline_unit: str | None = None,
+    hotline_assist: tuple[str, ...] = (),
 ) -> OnePost:
     """The event one post makes (a 12345 order with `hotline_urgency`), and its grading."""
     row = analysis_row(0, analysis)
@@ -60,6 +61,7 @@ def one_post(
         hotline_order_no="dry-run" if hotline_urgency else None,
         hotline_urgency=hotline_urgency,
         hotline_unit=hotline_unit if hotline_urgency else None,
+        hotline_assist=hotline_assist if hotline_urgency else (),
     )
     params = BurstParams()
     event = new_event(0, post, params)
@@ -77,9 +79,10 @@ def dry_run(
     verified_type: int | None = None,
     hotline_urgency: str | None = None,
     hotline_unit: str | None = None,
+    hotline_assist: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """What would happen if this text arrived as a post (a 12345 order with `hotline_urgency`, dispatched
-    to `hotline_unit`): every decision and why."""
+    to `hotline_unit`, helped by `hotline_assist`): every decision and why."""
     made = one_post(
         r,
         text,
@@ -88,6 +91,7 @@ def dry_run(
         verified_type=verified_type,
         hotline_urgency=hotline_urgency,
         hotline_unit=hotline_unit,
+        hotline_assist=hotline_assist,
     )
     event, decision = made.event, made.decision
     _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = made.row

@@ -39,6 +39,7 @@ class RouteRequest:
     # the unit a 12345 order was dispatched to (承办单位), for an incident the order opened: the department
     # of that name (or alias) leads, as the hotline decided
     dispatched_to: str | None = None
+    dispatched_support: tuple[str, ...] = ()  # and the units it dispatched to help (协办单位): they support
     # the 险情 that made it an incident (Decision.hazards: an explosion reported, not a 12345 complaint's
     # 火灾隐患): the departments that list them in their keywords lead
     hazards: tuple[str, ...] = ()
@@ -241,7 +242,9 @@ def route(r: Responders, req: RouteRequest) -> Route:
     lead = _escalate_lead(r, lead, req.grade, reasons, roles)
     roles = {lead: "lead", **{k: v for k, v in roles.items() if k != lead}}
     lead_family = _family(r, r.departments[lead])
-    others = [(fam, m) for fam, m in in_place if fam != lead_family and m not in roles]
+    _dispatched_support(r, req.dispatched_support, roles, reasons)
+    taken = {lead_family, *(_family(r, r.departments[d]) for d in roles)}
+    others = [(fam, m) for fam, m in in_place if fam not in taken and m not in roles]
     backed = [(fam, m) for fam, m in others if any(scores[d].supports for d in families[fam])]
     for fam, member in backed[:MAX_SUPPORT]:
         roles[member] = "support"
@@ -261,6 +264,19 @@ def route(r: Responders, req: RouteRequest) -> Route:
             roles.setdefault(press.id, "support")
         reasons.append(f"{GRADE_LABELS[req.grade]}：{desk.name}统筹协调，新闻办参与权威发布和新闻发布会")
     return Route(lead, tuple(roles.items()), region, tuple(reasons))
+
+
+def _dispatched_support(
+    r: Responders, units: tuple[str, ...], roles: dict[str, str], reasons: list[str]
+) -> None:
+    """The 12345 platform's 协办单位 support, as it decided."""
+    for unit in units:
+        dept = dispatched_lead(r, unit)
+        if dept is None:
+            reasons.append(f"12345协办单位“{unit}”不对应任何一个部门（可在部门的 aliases 中登记）")
+        elif dept not in roles:
+            roles[dept] = "support"
+            reasons.append(f"12345派单协办：{unit} → {r.departments[dept].name}")
 
 
 def _claim(scores: dict[str, _Claim], families: dict[str, list[str]], fam: str) -> _Claim:

@@ -81,4 +81,5 @@ def route_request(
         preferred_lead=preferred_lead,
         hazards=hazards,
         dispatched_to=e.hotline_unit if dispatched else None,
+        dispatched_support=tuple(e.hotline_assist) if dispatched else (),
     )

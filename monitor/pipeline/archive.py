@@ -43,6 +43,7 @@ class ArchivePost:
     parent_id: str | None = None
     urgency: str | None = None
     handler_unit: str | None = None  # a 12345 order's 承办单位
+    assist_units: tuple[str, ...] = ()  # and its 协办单位
 
 
 def _shown(value: object) -> str:
@@ -108,6 +109,15 @@ def _optional_str(raw: dict[str, Any], name: str) -> str | None:
     return text or None
 
 
+def _units(raw: dict[str, Any]) -> tuple[str, ...]:
+    value = raw.get("assist_units")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+        raise ValueError(f"assist_units: expected a list of unit names, got {_shown(value)}")
+    return tuple(u for u in (storable_text(u).strip()[:200] for u in value[:10]) if u)
+
+
 def parse_line(line: str) -> ArchivePost:
     """One JSON line → ArchivePost; ValueError names the field that is wrong."""
     try:
@@ -147,6 +157,7 @@ def parse_line(line: str) -> ArchivePost:
         parent_id=_optional_str(raw, "parent_id"),
         urgency=_optional_str(raw, "urgency"),
         handler_unit=_optional_str(raw, "handler_unit"),
+        assist_units=_units(raw),
     )
 
 

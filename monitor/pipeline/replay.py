@@ -155,6 +155,8 @@ def _record(p: ArchivePost, root: str | None, regions: dict[str, str], seen_at: 
             extra["urgency"] = p.urgency
         if p.handler_unit:
             extra["handler_unit"] = p.handler_unit[:200]
+        if p.assist_units:
+            extra["assist_units"] = list(p.assist_units)
     return (
         f"replay-{p.source}",
         SOURCES[p.source],

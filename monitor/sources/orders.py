@@ -24,6 +24,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "content": ("content", "description", "诉求内容", "内容", "工单内容"),
     "region_codes": ("region_codes", "region_code", "regionCode", "area_code", "区域编码", "属地编码"),
     "handler_unit": ("handler_unit", "handlerUnit", "承办单位", "主办单位", "处理单位"),
+    "assist_units": ("assist_units", "assistUnits", "协办单位", "配合单位"),
     "caller_name": ("caller_name", "callerName", "来电人", "来电人姓名", "诉求人", "姓名"),
     "caller_phone": ("caller_phone", "callerPhone", "phone", "来电号码", "联系电话", "联系方式"),
 }
@@ -35,6 +36,7 @@ _REGION_CODE = re.compile(r"^\d{6,12}$")
 _SHORT_FIELDS = ("channel", "category", "urgency", "handler_unit")
 _MAX_TEXT = 20_000
 _MAX_SHORT = 200
+_MAX_UNITS = 10
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -60,6 +62,7 @@ class HotlineOrder:
     region_codes: tuple[str, ...] = ()
     region: str | None = None
     handler_unit: str | None = None
+    assist_units: tuple[str, ...] = ()  # 协办单位: the units dispatched to help
     caller_name_masked: str | None = None
     caller_name_hash: str | None = None
     caller_phone_masked: str | None = None
@@ -72,6 +75,8 @@ class HotlineOrder:
         for name in _SHORT_FIELDS:
             if getattr(self, name):
                 extra[name] = getattr(self, name)
+        if self.assist_units:
+            extra["assist_units"] = list(self.assist_units)
         return Post(
             source_id=source_id,
             source_kind="hotline",
@@ -130,6 +135,21 @@ def _codes(value: Any, problems: list[tuple[str, str]]) -> tuple[str, ...]:
     return codes
 
 
+def _units(value: Any, problems: list[tuple[str, str]]) -> tuple[str, ...]:
+    """协办单位: a list, or one string separated by 、 , ; or spaces."""
+    if value is None or value == "":
+        return ()
+    items = re.split(r"[、,，;；\s]+", value) if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(u, str) for u in items):
+        problems.append(("assist_units", "expected a list of unit names or a 、-separated string"))
+        return ()
+    units = tuple(dict.fromkeys(u for u in (storable_text(u).strip() for u in items) if u))
+    if len(units) > _MAX_UNITS or any(len(u) > _MAX_SHORT for u in units):
+        problems.append(("assist_units", f"at most {_MAX_UNITS} units of at most {_MAX_SHORT} characters"))
+        return ()
+    return units
+
+
 def _clean_extra(rest: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in list(rest.items())[:50]:
@@ -176,6 +196,7 @@ def order_from_record(
         problems.append(("content", "an order needs a title or content"))
     short = {name: _string(known.get(name), name, _MAX_SHORT, problems) for name in _SHORT_FIELDS}
     codes = _codes(known.get("region_codes"), problems)
+    assist = _units(known.get("assist_units"), problems)
     caller_name = _string(known.get("caller_name"), "caller_name", 100, problems)
     caller_phone = _string(known.get("caller_phone"), "caller_phone", 40, problems)
     if problems:
@@ -192,11 +213,12 @@ def order_from_record(
         category=short["category"],
         urgency=short["urgency"],
         handler_unit=short["handler_unit"],
+        assist_units=assist,
         region_codes=codes,
         region=region,
         caller_name_masked=mask_name(caller_name) if caller_name else None,
         caller_name_hash=salted_hash("name", caller_name, hashed_salt) if caller_name else None,
         caller_phone_masked=mask_phone(caller_phone) if caller_phone else None,
         caller_phone_hash=salted_hash("phone", caller_phone, hashed_salt) if caller_phone else None,
-        extra=_clean_extra(rest),
+        extra={**_clean_extra(rest), **({"assist_units": list(assist)} if assist else {})},
     )

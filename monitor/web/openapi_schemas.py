@@ -250,6 +250,7 @@ SCHEMAS: dict[str, Any] = {
             "category": string(),
             "urgency": string(),
             "handler_unit": string(),
+            "assist_units": array(string()),
             "region_codes": array(string()),
             "caller_name": string(max_length=100),
             "caller_phone": string(max_length=40),

@@ -45,4 +45,7 @@ def test_a_dispatched_order_is_shown_led_by_its_unit(capsys: pytest.CaptureFixtu
     assert "路由：主办 云江市水务局（shuiwu）" in out and "12345派单至“云江水务集团”" in out
     # a unit belongs to a 12345 order: without an urgency it is refused, not ignored
     assert main([*base, "--handler-unit", "云江水务集团", text]) == 2
-    assert "--handler-unit is a 12345 order's; give --hotline-urgency too" in capsys.readouterr().err
+    assert "are a 12345 order's; give --hotline-urgency too" in capsys.readouterr().err
+    helped = ["--hotline-urgency", "一般", "--handler-unit", "水务局", "--assist-unit", "生态环境局"]
+    assert main([*base, *helped, text]) == 0
+    assert "12345派单协办：生态环境局 → 云江市生态环境局" in capsys.readouterr().out

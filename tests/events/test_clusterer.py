@@ -159,16 +159,16 @@ def test_the_seriously_injured_are_the_largest_count_any_post_grades() -> None:
 def test_the_first_12345_dispatch_is_the_events_and_is_kept_in_its_state() -> None:
     idx, ids = WindowIndex(), Ids()
     order = "12345：望江花园小区自来水发黄有异味，不敢给孩子喝"
-    idx.assign(
-        post(1, order, channel="hotline", hotline_order_no="A1", hotline_unit="云江市水务局"), None, ids
-    )
+    first = post(1, order, channel="hotline", hotline_order_no="A1", hotline_unit="云江市水务局")
+    idx.assign(replace(first, hotline_assist=("生态环境局",)), None, ids)
     later = post(
         2, order + "！", T0 + 1, channel="hotline", hotline_order_no="A2", hotline_unit="滨江区住建局"
     )
     idx.assign(later, None, ids)
     e = idx.events[100]
-    assert e.post_count == 2 and e.hotline_unit == "云江市水务局"
+    assert e.post_count == 2 and (e.hotline_unit, e.hotline_assist) == ("云江市水务局", ["生态环境局"])
     back = EventState.from_row(e.id, e.first_seen, e.last_seen, e.title, e.post_count, e.to_json())
-    assert back.hotline_unit == "云江市水务局"
-    stored_before = {k: v for k, v in e.to_json().items() if k != "hotline_unit"}
-    assert EventState.from_row(e.id, 0.0, 0.0, "", 2, stored_before).hotline_unit is None
+    assert (back.hotline_unit, back.hotline_assist) == ("云江市水务局", ["生态环境局"])
+    stored_before = {k: v for k, v in e.to_json().items() if k not in ("hotline_unit", "hotline_assist")}
+    old = EventState.from_row(e.id, 0.0, 0.0, "", 2, stored_before)
+    assert (old.hotline_unit, old.hotline_assist) == (None, [])

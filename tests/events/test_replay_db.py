@@ -31,7 +31,15 @@ ARCHIVE = [
     rec("r2", 2, "又是爆炸", parent_id="r1"),
     rec("n1", 11, "临港化工园区化工厂爆炸：消防正在现场救援，浓烟滚滚，周边居民已疏散", source="news"),
     rec("w2", 60, "临港化工园区化工厂爆炸事故已造成死亡12人，消防正在现场救援，周边居民疏散"),
-    rec("h1", 90, "高新区某路段路灯不亮三天了", source="hotline", urgency="紧急", handler_unit="交通运输局"),
+    rec(
+        "h1",
+        90,
+        "高新区某路段路灯不亮三天了",
+        source="hotline",
+        urgency="紧急",
+        handler_unit="交通运输局",
+        assist_units=["住建局"],
+    ),
     rec("o1", 200, "今天天气很好，适合出去走走"),
 ]
 
@@ -63,6 +71,7 @@ async def test_replay_reports_incidents_members_grades_routes_and_clocks(
     # the hotline dispatched it (承办单位 交通运输局): that department leads
     assert order["route"]["lead"] == "jiaotong", order["route"]
     assert any("12345派单至“交通运输局”" in x for x in order["route"]["reasons"])
+    assert {"id": "zhujian", "role": "support"} in order["route"]["departments"]  # its 协办单位
     assert any(c["kind"] == "hotline" and c["outcome"] == "breached" for c in order["clocks"])
     assert summary["legal_clock_outcomes"]["breached"] >= 4
     assert summary["incidents_by_lead"]["yingji"] >= 1 and sum(summary["incidents_by_lead"].values()) == len(

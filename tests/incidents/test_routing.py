@@ -241,3 +241,18 @@ def test_a_post_naming_a_bureau_calls_on_it(responders: Responders) -> None:
     assert rt.lead == "binjiang-zhujian" and roles(rt)["shuiwu"] == "support"
     # its name counts once, the longest form found (云江市水务局, not also 水务局)
     assert any(x == "协办：云江市水务局（关键词：云江市水务局）" for x in rt.reasons), rt.reasons
+
+
+def test_the_units_a_12345_order_was_dispatched_to_help_support(responders: Responders) -> None:
+    req = RouteRequest(
+        topic="水务",
+        regions=("binjiang",),
+        text="望江花园小区自来水发黄",
+        dispatched_to="水务局",
+        dispatched_support=("滨江区住建局", "望江街道"),
+    )
+    rt = route(responders, req)
+    assert rt.lead == "shuiwu" and roles(rt)["binjiang-zhujian"] == "support"
+    assert "zhujian" not in roles(rt)  # the city's 住建局 is the same line as the district office helping
+    assert any(x == "12345派单协办：滨江区住建局 → 滨江区住房和城乡建设局" for x in rt.reasons)
+    assert any("12345协办单位“望江街道”不对应任何一个部门" in x for x in rt.reasons)

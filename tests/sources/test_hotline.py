@@ -99,6 +99,19 @@ def test_chinese_field_names_are_understood() -> None:
     assert (o.order_no, o.content, o.region) == ("A-1", "路灯不亮", "yunjiang")
 
 
+def test_the_units_dispatched_to_help_are_kept_on_the_order_and_the_post() -> None:
+    listed = order({**ORDER, "协办单位": ["生态环境局", "望江街道", "生态环境局"]})
+    said = order({**ORDER, "assist_units": "生态环境局、望江街道"})
+    assert listed.assist_units == said.assist_units == ("生态环境局", "望江街道")
+    assert listed.extra["assist_units"] == ["生态环境局", "望江街道"]  # the order's own record keeps them
+    assert listed.to_post("hotline-push").extra["assist_units"] == ["生态环境局", "望江街道"]
+    assert order(ORDER).assist_units == () and "assist_units" not in order(ORDER).to_post("h").extra
+    for bad in ({"a": 1}, [1, 2], ["x" * 201], [f"单位{i}" for i in range(11)]):
+        with pytest.raises(OrderInvalid) as exc:
+            order({**ORDER, "assist_units": bad})
+        assert [f for f, _ in exc.value.problems] == ["assist_units"]
+
+
 def test_every_problem_is_reported_together() -> None:
     bad = {
         "order_no": "bad number!",
