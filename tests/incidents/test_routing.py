@@ -10,7 +10,7 @@ from monitor.config.responders import Responders
 from monitor.incidents.routing import (
     Route,
     RouteRequest,
-    dispatched_lead,
+    dispatched_department,
     hazards_without_lead,
     jurisdiction,
     route,
@@ -220,7 +220,7 @@ def test_a_topic_guess_alone_does_not_lead_the_duty_desk_looks_at_it(responders:
     ],
 )
 def test_the_department_a_12345_dispatch_names(responders: Responders, unit: str, lead: str | None) -> None:
-    assert dispatched_lead(responders, unit) == lead
+    assert dispatched_department(responders, unit) == lead
 
 
 def test_a_12345_order_is_led_by_the_unit_the_hotline_dispatched_it_to(responders: Responders) -> None:
