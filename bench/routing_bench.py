@@ -49,14 +49,14 @@ def messages(limit: int | None) -> list[tuple[str, str]]:
 def requests(texts: Sequence[str]) -> list[tuple[Any, tuple[str, ...]]]:
     """Each text as one 12345 order: the route request the service makes, and the 险情 the text mentions."""
     from monitor.config.responders import load_responders
-    from monitor.incidents.dry_run import one_post
+    from monitor.incidents.dry_run import Arrival, one_post
     from monitor.incidents.signals import route_request
     from monitor.text.analyzer import TextAnalyzer
 
     r = load_responders(RESPONDERS)
     out = []
     for text, a in zip(texts, TextAnalyzer(r).analyze_many(texts), strict=True):
-        made = one_post(r, text, a, region=REGION, hotline_urgency="normal")
+        made = one_post(r, text, a, Arrival(region=REGION, hotline_urgency="normal"))
         request = route_request(made.event, made.decision.grade, hazards=made.decision.hazards)
         out.append((request, tuple(made.event.hazards)))
     return out

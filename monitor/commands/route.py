@@ -10,7 +10,7 @@ from typing import Any
 
 from monitor.config.errors import ConfigError
 from monitor.config.responders import Responders, load_responders
-from monitor.incidents.dry_run import dry_run
+from monitor.incidents.dry_run import Arrival, dry_run
 from monitor.pipeline.analyse import analysis_text
 from monitor.pipeline.analyzer import AnalyzerUnavailable, load_analyzer
 
@@ -148,16 +148,14 @@ def run(args: argparse.Namespace) -> int:
         author_verified_type=args.verified_type,
         hotline_urgency=args.hotline_urgency,
     )
-    result = dry_run(
-        r,
-        args.text,
-        analysis,
+    how = Arrival(
         region=args.region,
         verified_type=args.verified_type,
         hotline_urgency=args.hotline_urgency,
         hotline_unit=args.handler_unit,
         hotline_assist=tuple(args.assist_unit),
     )
+    result = dry_run(r, args.text, analysis, how)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:

@@ -20,6 +20,23 @@ from monitor.pipeline.analyse import analysis_row
 
 
 @dataclass(frozen=True)
+class Arrival:
+    """How the text arrives: the region to use (else the one found in it), the author's Weibo verified
+    type, and for a 12345 order its urgency, the unit it was dispatched to (承办单位) and those helping
+    (协办单位)."""
+
+    region: str | None = None
+    verified_type: int | None = None
+    hotline_urgency: str | None = None
+    hotline_unit: str | None = None
+    hotline_assist: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "hotline" if self.hotline_urgency else "opinion"
+
+
+@dataclass(frozen=True)
 class OnePost:
     """A text arrived alone: its analysis row, the event it makes and the grading of that event."""
 
@@ -28,22 +45,13 @@ class OnePost:
     decision: Decision
 
 
-def one_post(
-    r: Responders,
-    text: str,
-    analysis: Any,
-    *,
-    region: str | None = None,
-    verified_type: int | None = None,
-    hotline_urgency: str | None = None,
-    hotline_unit: str | None = None,
-    hotline_assist: tuple[str, ...] = (),
-) -> OnePost:
-    """The event one post makes (a 12345 order with `hotline_urgency`), and its grading."""
+def one_post(r: Responders, text: str, analysis: Any, how: Arrival = Arrival()) -> OnePost:
+    """The event one post makes (a 12345 order when `how` has an urgency), and its grading."""
     row = analysis_row(0, analysis)
     _, negative, _, topic, topic_score, department, found_region, _, severity, _ = row
-    place = region or found_region
-    channel = "hotline" if hotline_urgency else "weibo"
+    place = how.region or found_region
+    order = how.kind == "hotline"
+    channel = "hotline" if order else "weibo"
     post = PostIn(
         post_id=0,
         source_id="dry-run",
@@ -51,53 +59,33 @@ def one_post(
         external_id="dry-run",
         published=0.0,
         text=text,
-        verified_type=verified_type,
+        verified_type=how.verified_type,
         region=place,
         topic=topic,
         topic_score=topic_score,
         department=department,
         negative=negative,
         severity=severity,
-        hotline_order_no="dry-run" if hotline_urgency else None,
-        hotline_urgency=hotline_urgency,
-        hotline_unit=hotline_unit if hotline_urgency else None,
-        hotline_assist=hotline_assist if hotline_urgency else (),
+        hotline_order_no="dry-run" if order else None,
+        hotline_urgency=how.hotline_urgency,
+        hotline_unit=how.hotline_unit if order else None,
+        hotline_assist=how.hotline_assist if order else (),
     )
     params = BurstParams()
     event = new_event(0, post, params)
-    absorb(event, post, post_heat(0, 0, 0, verified_type, None, channel), params)
+    absorb(event, post, post_heat(0, 0, 0, how.verified_type, None, channel), params)
     signals = signals_from_event(event, 0.0, r.regions)
     return OnePost(row, event, grade_event(signals, r.policy.grading, r.policy.casualty_criteria))
 
 
-def dry_run(
-    r: Responders,
-    text: str,
-    analysis: Any,
-    *,
-    region: str | None = None,
-    verified_type: int | None = None,
-    hotline_urgency: str | None = None,
-    hotline_unit: str | None = None,
-    hotline_assist: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """What would happen if this text arrived as a post (a 12345 order with `hotline_urgency`, dispatched
-    to `hotline_unit`, helped by `hotline_assist`): every decision and why."""
-    made = one_post(
-        r,
-        text,
-        analysis,
-        region=region,
-        verified_type=verified_type,
-        hotline_urgency=hotline_urgency,
-        hotline_unit=hotline_unit,
-        hotline_assist=hotline_assist,
-    )
+def dry_run(r: Responders, text: str, analysis: Any, how: Arrival = Arrival()) -> dict[str, Any]:
+    """What would happen if this text arrived as `how` says: every decision and why."""
+    made = one_post(r, text, analysis, how)
     event, decision = made.event, made.decision
     _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = made.row
-    place = region or found_region
-    hotline = hotline_open_reasons(text, hotline_urgency, r.policy.hotline) if hotline_urgency else []
-    kind = "hotline" if hotline_urgency else "opinion"
+    place = how.region or found_region
+    urgency, kind = how.hotline_urgency, how.kind
+    hotline = hotline_open_reasons(text, urgency, r.policy.hotline) if urgency else []
     request = route_request(event, decision.grade, hazards=decision.hazards, dispatched=kind == "hotline")
     rt = route(r, request)
     policy = freeze_policy(
@@ -106,7 +94,7 @@ def dry_run(
         kind=kind,
         lead=rt.lead,
         departments=list(rt.departments),
-        hotline_urgency=hotline_urgency,
+        hotline_urgency=urgency,
     )
     return {
         "text": text,

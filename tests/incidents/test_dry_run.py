@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.commands.route import render
 from monitor.config.responders import Responders
-from monitor.incidents.dry_run import dry_run
+from monitor.incidents.dry_run import Arrival, dry_run
 from tests.events.fakes import RuleAnalyzer
 
 TEXT = "青石县临港化工园区化工厂爆炸，已造成死亡12人，河道有污染"
@@ -14,7 +14,7 @@ def test_dry_run_explains_grade_route_clocks_and_chains(responders: Responders) 
     analysis = RuleAnalyzer(responders).analyze(TEXT)
     alone = dry_run(responders, TEXT, analysis)
     assert alone["grade"]["grade"] == "II" and not alone["grade"]["opens_incident"]  # one unvouched post
-    out = dry_run(responders, TEXT, analysis, verified_type=1)
+    out = dry_run(responders, TEXT, analysis, Arrival(verified_type=1))
     assert out["analysis"]["region"] == "qingshi-lingang" and out["analysis"]["topic"] == "安全生产/应急"
     assert out["grade"]["grade"] == "II" and out["grade"]["opens_incident"]
     assert any(x["code"] == "casualties" for x in out["grade"]["reasons"])
@@ -30,7 +30,7 @@ def test_dry_run_explains_grade_route_clocks_and_chains(responders: Responders) 
 def test_region_override_and_hotline_urgency(responders: Responders) -> None:
     text = "路灯坏了很久没人修"
     analysis = RuleAnalyzer(responders).analyze(text)
-    out = dry_run(responders, text, analysis, region="jiangbei", hotline_urgency="紧急")
+    out = dry_run(responders, text, analysis, Arrival(region="jiangbei", hotline_urgency="紧急"))
     assert out["analysis"]["region_used"] == "jiangbei" and out["route"]["region"] == "jiangbei"
     assert out["grade"]["opens_incident"] and out["grade"]["reasons"][0]["code"] == "hotline_urgency"
     assert ("hotline", 7200.0) in [(c["kind"], c["within_s"]) for c in out["clocks"]]
