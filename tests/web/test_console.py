@@ -286,6 +286,20 @@ async def test_the_duty_officer_adds_a_supporting_department_from_the_page(clien
     )
 
 
+async def test_board_cards_name_each_other_department_by_its_role(client, token_for, gas, pool):
+    for dept, role in (("gongan", "support"), ("zhengfuban", "coordinator"), ("shuiwu", "informed")):
+        await pool.execute(
+            "INSERT INTO incident_departments (incident_id, department_id, role, added_at)"
+            " VALUES ($1, $2, $3, now())",
+            gas,
+            dept,
+            role,
+        )
+    board = await (await client.get("/", headers=bearer(await token_for("zhengfuban.duty")))).text()
+    assert "<span>协办：公安局</span>" in board and "<span>统筹：市政府办公室</span>" in board
+    assert "<span>知会：水务局</span>" in board  # a former lead, informed, is not called a helper
+
+
 async def test_board_and_rows_fragment(client, token_for, gas, pool, responders, clock):
     await open_incident(
         pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei"

@@ -31,8 +31,12 @@ _PAGE = """<section class="board" id="board" data-rows-url="{rows_url}" data-ref
 
 
 def incident_card(item: dict[str, Any], clocks: list[ClockView], now: datetime, zone: tzinfo) -> Html:
-    others = [d["name"] for d in item["departments"] if d["role"] != "lead"]
-    support = render("<span>协办：{names}</span>", names="、".join(others)) if others else Html("")
+    # the others by their role: 协办, 统筹, 知会 (an informed former lead is not helping)
+    others: dict[str, list[str]] = {}
+    for d in item["departments"]:
+        if d["role"] != "lead":
+            others.setdefault(d["role_label"], []).append(d["name"])
+    support = join(render("<span>{k}：{v}</span>", k=k, v="、".join(v)) for k, v in others.items())
     return render(
         _CARD,
         css=item["grade_css"],
