@@ -18,6 +18,15 @@ ACTIONS = (
     "note",
     "escalate_now",
 )
+
+
+def url_segment(action: str) -> str:
+    """An action's path segment (press_conference → press-conference); the engine reads either."""
+    return action.replace("_", "-")
+
+
+# path segment → action, for the API's paths and the console's forms alike
+ACTION_BY_SEGMENT: dict[str, str] = {url_segment(a): a for a in ACTIONS}
 CLOSED_STATES = frozenset({"resolved", "reviewed"})
 _EVIDENCE_AND_PAGING = frozenset({"ack", "statement", "press_conference", "respond", "note", "escalate_now"})
 _WATCH = frozenset({"ack", "note", "escalate_now"})

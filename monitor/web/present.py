@@ -20,7 +20,6 @@ STATE_LABELS: dict[str, str] = {
     "resolved": "已办结",
     "reviewed": "已复盘",
 }
-DEPARTMENT_ROLE_LABELS: dict[str, str] = ROLE_LABELS
 ACTION_LABELS: dict[str, str] = {
     "ack": "确认接报",
     "statement": "发布权威信息",
@@ -79,7 +78,7 @@ def departments_json(r: Responders, departments: dict[str, str], lead: str) -> l
             "id": d,
             "name": department_name(r, d),
             "role": role,
-            "role_label": DEPARTMENT_ROLE_LABELS.get(role, role),
+            "role_label": ROLE_LABELS.get(role, role),
         }
         for d, role in merged.items()
     ]

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from monitor.web.access import ACTION_BY_SEGMENT
 from monitor.web.api.common import incident_id, json_body, ok
 from monitor.web.errors import ApiError
 from monitor.web.inputs import parse_action
@@ -13,18 +14,6 @@ from monitor.web.keys import SERVICES, SESSION
 from monitor.web.middlewares import check_csrf, require_principal
 from monitor.web.service import authorise, perform_action
 
-# URL segment → action name as the engine knows it.
-ACTION_PATHS: dict[str, str] = {
-    "ack": "ack",
-    "statement": "statement",
-    "press-conference": "press_conference",
-    "respond": "respond",
-    "resolve": "resolve",
-    "reassign": "reassign",
-    "add-support": "add_support",
-    "note": "note",
-    "escalate-now": "escalate_now",
-}
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -58,5 +47,5 @@ def action_handler(action: str) -> Callable[[web.Request], Awaitable[web.Respons
 
 
 def add_routes(app: web.Application) -> None:
-    for segment, action in ACTION_PATHS.items():
+    for segment, action in ACTION_BY_SEGMENT.items():
         app.router.add_post(f"/api/v1/incidents/{{id}}/{segment}", action_handler(action))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from monitor.web.access import ACTION_BY_SEGMENT
 from monitor.web.api.common import incident_id
 from monitor.web.api.incidents import incident_detail
 from monitor.web.errors import ApiError
@@ -16,11 +17,9 @@ from monitor.web.present import ACTION_LABELS
 from monitor.web.queries.incidents import timeline
 from monitor.web.service import authorise, perform_action, visible_incident
 from monitor.web.timeline import timeline_json
-from monitor.web.views.forms import URL_SEGMENTS, actions_panel, form_body
+from monitor.web.views.forms import actions_panel, form_body
 from monitor.web.views.incident import incident_page
 from monitor.web.views.layout import flash
-
-_SEGMENT_ACTIONS = {URL_SEGMENTS.get(a, a): a for a in ACTION_LABELS}
 
 
 def done_message(action: str | None) -> str | None:
@@ -59,7 +58,7 @@ async def action_handler(request: web.Request) -> web.StreamResponse:
     """POST from an action form: on success redirect back (PRG); on refusal show the page with the reason."""
     who = require_principal(request)
     target = incident_id(request)
-    action = _SEGMENT_ACTIONS.get(request.match_info["action"])
+    action = ACTION_BY_SEGMENT.get(request.match_info["action"])
     if action is None:
         raise ApiError("not_found", "没有这个操作")
     form = await checked_form(request)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
+from monitor.web.access import url_segment
 from monitor.web.html import Html, join, render
 from monitor.web.present import ACTION_LABELS
 from monitor.web.views.layout import options
@@ -34,15 +35,6 @@ _HINTS: dict[str, str] = {
     "escalate_now": "立即通知下一级责任人。",
     "add_support": "该部门列为协办，并立即按其呼叫链通知；主办部门与时限不变。",
 }
-URL_SEGMENTS: dict[str, str] = {
-    "press_conference": "press-conference",
-    "escalate_now": "escalate-now",
-    "add_support": "add-support",
-}
-
-
-def segment(action: str) -> str:
-    return URL_SEGMENTS.get(action, action)
 
 
 def _field(name: str, label: str, kind: str, required: bool, departments: list[tuple[str, str]]) -> Html:
@@ -72,7 +64,7 @@ def action_form(
 ) -> Html:
     """One action as a form posting to the console (CSRF-protected); ack is a single button."""
     label = ACTION_LABELS[action]
-    url = action_url or f"/incidents/{incident_id}/actions/{segment(action)}"
+    url = action_url or f"/incidents/{incident_id}/actions/{url_segment(action)}"
     fields = join(_field(n, lab, k, req, departments) for n, lab, k, req in _FIELDS[action])
     hint = render('<p class="hint">{h}</p>', h=_HINTS[action]) if action in _HINTS else Html("")
     form = render(
