@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.events.burst import BurstChange, BurstParams, initial, observe
 from monitor.events.heat import Heat, author_weight
-from monitor.events.model import MAX_HAZARDS, MAX_ORDERS, EventState, PostIn
+from monitor.events.model import MAX_EVENT_KEYWORDS, MAX_HAZARDS, MAX_ORDERS, EventState, PostIn
 
 TITLE_CHARS = 80
 MAX_UNIT_CHARS = 100
@@ -42,6 +42,9 @@ def absorb(e: EventState, post: PostIn, amount: float, burst: BurstParams) -> li
         e.regions[post.region] = e.regions.get(post.region, 0) + 1
     if post.department:
         e.departments[post.department] = e.departments.get(post.department, 0) + 1
+    for word in dict.fromkeys(post.keywords):
+        if word in e.keywords or len(e.keywords) < MAX_EVENT_KEYWORDS:
+            e.keywords[word] = e.keywords.get(word, 0) + 1
     e.negative_sum += min(max(post.negative, 0.0), 1.0)
     e.engagement += amount
     e.official_posts += post.official

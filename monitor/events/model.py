@@ -11,6 +11,7 @@ from monitor.events.similarity import SparseVector
 
 MAX_HAZARDS = 16
 MAX_ORDERS = 50
+MAX_EVENT_KEYWORDS = 64  # distinct responder keywords an event counts (the first ones said)
 
 
 def channel_of(source_kind: str, extra: dict[str, Any] | None = None) -> str:
@@ -52,6 +53,7 @@ class PostIn:
     department: str | None = None
     negative: float = 0.0
     severity: dict[str, Any] = field(default_factory=dict)
+    keywords: tuple[str, ...] = ()  # the responders' keywords and department names it says (as analysed)
     hotline_order_no: str | None = None
     hotline_urgency: str | None = None
     hotline_unit: str | None = None  # the unit the 12345 platform dispatched the order to (承办单位)
@@ -83,6 +85,7 @@ class EventState:
     topics: dict[str, float] = field(default_factory=dict)
     regions: dict[str, int] = field(default_factory=dict)
     departments: dict[str, int] = field(default_factory=dict)
+    keywords: dict[str, int] = field(default_factory=dict)  # how many posts say each responder keyword
     negative_sum: float = 0.0
     engagement: float = 0.0
     official_posts: int = 0
@@ -119,6 +122,7 @@ class EventState:
             "topics": {k: round(v, 4) for k, v in self.topics.items()},
             "regions": self.regions,
             "departments": self.departments,
+            "keywords": self.keywords,
             "negative_sum": round(self.negative_sum, 4),
             "engagement": round(self.engagement, 4),
             "official_posts": self.official_posts,
@@ -166,6 +170,7 @@ class EventState:
             topics=dict(state.get("topics", {})),
             regions=dict(state.get("regions", {})),
             departments=dict(state.get("departments", {})),
+            keywords=dict(state.get("keywords") or {}),  # events stored before: none counted
             negative_sum=float(state.get("negative_sum", 0.0)),
             engagement=float(state.get("engagement", 0.0)),
             official_posts=int(state.get("official_posts", 0)),

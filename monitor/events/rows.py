@@ -11,7 +11,7 @@ from monitor.events.model import PostIn, channel_of
 POST_COLUMNS = """p.id, p.source_id, p.source_kind, p.external_id, p.url, p.author, p.author_followers,
     p.fetched_at, p.author_verified_type, p.published_at, p.title, p.text, p.reposts, p.comments, p.likes,
     p.region_hint, p.parent_external_id, p.root_external_id, p.extra, p.group_features, a.negative, a.topic,
-    a.topic_score, a.department, a.region, a.severity"""
+    a.topic_score, a.department, a.region, a.severity, a.keywords"""
 
 
 def _text(value: Any) -> str | None:
@@ -58,6 +58,7 @@ def post_from_record(r: asyncpg.Record) -> PostIn:
         department=r["department"],
         negative=float(r["negative"] or 0.0),
         severity=severity,
+        keywords=tuple(r["keywords"] or ()),
         hotline_order_no=order_no,
         hotline_urgency=urgency,
         hotline_unit=unit,

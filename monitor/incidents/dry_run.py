@@ -48,7 +48,7 @@ class OnePost:
 def one_post(r: Responders, text: str, analysis: Any, how: Arrival = Arrival()) -> OnePost:
     """The event one post makes (a 12345 order when `how` has an urgency), and its grading."""
     row = analysis_row(0, analysis)
-    _, negative, _, topic, topic_score, department, found_region, _, severity, _ = row
+    _, negative, _, topic, topic_score, department, found_region, _, severity, _, keywords = row
     place = how.region or found_region
     order = how.kind == "hotline"
     channel = "hotline" if order else "weibo"
@@ -66,6 +66,7 @@ def one_post(r: Responders, text: str, analysis: Any, how: Arrival = Arrival()) 
         department=department,
         negative=negative,
         severity=severity,
+        keywords=keywords,
         hotline_order_no="dry-run" if order else None,
         hotline_urgency=how.hotline_urgency,
         hotline_unit=how.hotline_unit if order else None,
@@ -82,7 +83,7 @@ def dry_run(r: Responders, text: str, analysis: Any, how: Arrival = Arrival()) -
     """What would happen if this text arrived as `how` says: every decision and why."""
     made = one_post(r, text, analysis, how)
     event, decision = made.event, made.decision
-    _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain = made.row
+    _, negative, polarity, topic, topic_score, department, found_region, _, severity, explain, _ = made.row
     place = how.region or found_region
     urgency, kind = how.hotline_urgency, how.kind
     hotline = hotline_open_reasons(text, urgency, r.policy.hotline) if urgency else []

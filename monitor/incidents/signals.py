@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Container
 
 from monitor.events.heat import heat_score
@@ -10,6 +11,9 @@ from monitor.incidents.grading import Signals
 from monitor.incidents.routing import RouteRequest
 
 MIN_REGION_SHARE = 0.2
+# A responder keyword is the event's when one post in ten says it (any post of an event of up to ten): a word
+# in one post of a large thread is noise, as a stray place is.
+MIN_KEYWORD_SHARE = 0.1
 
 
 def event_heat(e: EventState, t: float) -> float:
@@ -54,6 +58,12 @@ def involved_regions(e: EventState) -> tuple[str, ...]:
     return tuple(r for r, n in ranked if n / total >= MIN_REGION_SHARE or n == ranked[0][1])
 
 
+def said_keywords(e: EventState) -> tuple[str, ...]:
+    """The responder keywords (and department names) a real share of the event's posts say."""
+    need = max(1, math.ceil(e.post_count * MIN_KEYWORD_SHARE - 1e-9))
+    return tuple(sorted(w for w, n in e.keywords.items() if n >= need))
+
+
 def topic_confidence(e: EventState, topic: str | None) -> float:
     """The mean score the event's posts give `topic` (a post about another topic gives it 0)."""
     return min(e.topics.get(topic, 0.0) / e.post_count, 1.0) if topic and e.post_count else 0.0
@@ -77,6 +87,7 @@ def route_request(
         regions=involved_regions(e),
         grade=grade,
         text=e.title,
+        words=said_keywords(e),
         department_hint=hint,
         preferred_lead=preferred_lead,
         hazards=hazards,

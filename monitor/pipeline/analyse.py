@@ -18,6 +18,8 @@ from monitor.metrics import Metrics
 
 log = logging.getLogger(__name__)
 _POLARITIES = ("negative", "neutral", "positive")
+MAX_KEYWORDS = 20  # responder keywords kept per post (a text naming more is a list, not evidence of each)
+KEYWORD_SEPARATOR = "\x1f"  # joins a row's keywords into one text, which PostgreSQL splits into text[]
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,16 @@ def _row(post_id: int, result: Any, severity: Any, explain: Any) -> tuple[Any, .
         cg if isinstance(cg, int) else None,
         severity if isinstance(severity, dict) else {},
         explain,
+        _keywords(getattr(result, "keywords", None)),
     )
+
+
+def _keywords(value: Any) -> tuple[str, ...]:
+    """The responder keywords the analyser found in the post (strings only, each once, at most 20)."""
+    if not isinstance(value, list | tuple):
+        return ()
+    words = (w for w in value if isinstance(w, str) and w and KEYWORD_SEPARATOR not in w)
+    return tuple(dict.fromkeys(words))[:MAX_KEYWORDS]
 
 
 def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
@@ -106,7 +117,7 @@ def analysis_row(post_id: int, result: Any) -> tuple[Any, ...]:
 def encoded(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A row as the stage stores it: severity and explain as JSON text, which PostgreSQL parses into jsonb
     (encoding is done where the row was made, in the analysis processes when there are some)."""
-    return (*row[:8], _dumps(row[8]), _dumps(row[9]))
+    return (*row[:8], _dumps(row[8]), _dumps(row[9]), KEYWORD_SEPARATOR.join(row[10]))
 
 
 def encoded_row(post_id: int, result: Any) -> tuple[Any, ...]:
@@ -166,7 +177,7 @@ def with_fallback_region(
 
 def failed_row(post_id: int, error: str) -> tuple[Any, ...]:
     """A neutral placeholder, so one bad post never blocks the queue; the error is kept in `explain`."""
-    return (post_id, 0.0, "neutral", "其他", 0.0, None, None, None, {}, {"error": error[:500]})
+    return (post_id, 0.0, "neutral", "其他", 0.0, None, None, None, {}, {"error": error[:500]}, ())
 
 
 class AnalysisStage:
@@ -255,17 +266,20 @@ class AnalysisStage:
             features = list(columns.pop())
             await conn.execute(
                 """INSERT INTO post_analysis (post_id, negative, polarity, topic, topic_score, department,
-                                              region, casualty_grade, severity, explain, analysed_at)
-                   SELECT id, neg, pol, topic, score, dept, region, grade, sev::jsonb, why::jsonb, $11
+                                              region, casualty_grade, severity, explain, keywords,
+                                              analysed_at)
+                   SELECT id, neg, pol, topic, score, dept, region, grade, sev::jsonb, why::jsonb,
+                          string_to_array(kw, E'\\x1f'), $12
                    FROM unnest($1::bigint[], $2::real[], $3::text[], $4::text[], $5::real[], $6::text[],
-                               $7::text[], $8::smallint[], $9::text[], $10::text[])
-                        AS r(id, neg, pol, topic, score, dept, region, grade, sev, why)
+                               $7::text[], $8::smallint[], $9::text[], $10::text[], $11::text[])
+                        AS r(id, neg, pol, topic, score, dept, region, grade, sev, why, kw)
                    ON CONFLICT (post_id) DO UPDATE SET negative = EXCLUDED.negative,
                        polarity = EXCLUDED.polarity, topic = EXCLUDED.topic,
                        topic_score = EXCLUDED.topic_score,
                        department = EXCLUDED.department, region = EXCLUDED.region,
                        casualty_grade = EXCLUDED.casualty_grade, severity = EXCLUDED.severity,
-                       explain = EXCLUDED.explain, analysed_at = EXCLUDED.analysed_at""",
+                       explain = EXCLUDED.explain, keywords = EXCLUDED.keywords,
+                       analysed_at = EXCLUDED.analysed_at""",
                 *[list(c) for c in columns],
                 now,
             )

@@ -12,7 +12,17 @@ from typing import Any
 from monitor.pipeline.analyse import AnalysisInput, plain
 from monitor.pipeline.analyzer import AnalyzerUnavailable
 
-_FIELDS = ("negative", "polarity", "topic", "topic_score", "department", "region", "severity", "explain")
+_FIELDS = (
+    "negative",
+    "polarity",
+    "topic",
+    "topic_score",
+    "department",
+    "region",
+    "severity",
+    "explain",
+    "keywords",
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class RemoteAnalysis:
     region: str | None = None
     severity: dict[str, Any] = field(default_factory=dict)
     explain: dict[str, Any] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)
 
 
 def detach(result: Any) -> RemoteAnalysis:

@@ -45,6 +45,7 @@ class Analysis:
     region: str | None
     severity: Severity
     explain: dict[str, Any] = field(default_factory=dict)
+    keywords: tuple[str, ...] = ()
 
 
 class RuleAnalyzer:
@@ -54,6 +55,10 @@ class RuleAnalyzer:
         self.aliases = sorted(
             ((alias, r.id) for r in responders.regions.values() for alias in (r.name, *r.aliases)),
             key=lambda a: -len(a[0]),
+        )
+        # the responders' keywords and department names, as monitor.text finds them
+        self.words = sorted(
+            {w for d in responders.departments.values() for w in (*d.keywords, d.name, d.short_name) if w}
         )
         self.calls = 0
 
@@ -79,7 +84,8 @@ class RuleAnalyzer:
             urgent=hotline_urgency == "紧急",
         )
         polarity = "negative" if neg > 0.5 else "neutral"
-        return Analysis(neg, polarity, topic, 0.8, None, region, sev, {"rules": True})
+        said = tuple(w for w in self.words if w in text)
+        return Analysis(neg, polarity, topic, 0.8, None, region, sev, {"rules": True}, said)
 
 
 class BatchRuleAnalyzer(RuleAnalyzer):

@@ -80,3 +80,16 @@ def test_encoded_rows_are_the_text_of_the_plain_rows() -> None:
     as_dict = Result(severity={"casualty_grade": 2, "hazards": ("火灾",)})  # type: ignore[arg-type]
     assert encoded_row(7, as_dict) == encoded(analysis_row(7, as_dict))
     assert encoded_row(7, as_dict)[7] == 2
+
+
+def test_the_keywords_a_post_says_are_kept_once_each_and_bounded() -> None:
+    many = tuple(f"w{i}" for i in range(30))
+
+    @dataclass
+    class Said:
+        keywords: tuple[object, ...] = ("流浪", "救助", "流浪", 3, "", "a\x1fb", *many)
+
+    row = analysis_row(1, Said())
+    assert row[10][:3] == ("流浪", "救助", "w0") and len(row[10]) == 20  # strings, each once, at most 20
+    assert encoded(row)[10] == "\x1f".join(row[10])  # one text, which PostgreSQL splits back into text[]
+    assert analysis_row(2, Result())[10] == () and failed_row(3, "x")[10] == ()

@@ -40,7 +40,8 @@ async def test_analysis_stage_stores_results_and_survives_a_poison_post(
     assert rows[good]["topic"] == "安全生产/应急" and rows[good]["region"] == "qingshi-lingang"
     assert rows[good]["severity"]["deaths"] == 3 and rows[good]["severity"]["official_account"] is True
     assert rows[good]["polarity"] == "negative" and rows[good]["analysed_at"] == clock.now()
-    assert "RuntimeError" in rows[bad]["explain"]["error"]
+    assert "爆炸" in rows[good]["keywords"]  # the responders' words it says, which routing counts
+    assert "RuntimeError" in rows[bad]["explain"]["error"] and rows[bad]["keywords"] == []
     assert await pool.fetchval("SELECT count(*) FROM posts WHERE analysed_at IS NULL") == 0
     assert await stage.run_once() == 0
 

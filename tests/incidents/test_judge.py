@@ -118,3 +118,17 @@ def test_the_topic_confidence_is_the_mean_score_the_posts_give_the_topic() -> No
     request = route_request(e, 4)
     assert request.topic == "城乡建设" and abs(request.topic_confidence - 0.6) < 1e-9
     assert route_request(new_event(8, BASE, BurstParams()), 4).topic_confidence == 0.0
+
+
+def test_a_keyword_is_the_events_when_one_post_in_ten_says_it() -> None:
+    e = new_event(7, BASE, BurstParams())
+    grow(e, replace(BASE, keywords=("流浪", "救助")))
+    assert route_request(e, 4).words == ("救助", "流浪")  # one post of one
+    for i in range(2, 12):  # 11 posts: 流浪 said by two, 救助 by one, 医院 twice in one post
+        grow(e, replace(BASE, post_id=i, keywords=("流浪", "医院", "医院") if i == 2 else ()))
+    assert e.keywords == {"流浪": 2, "救助": 1, "医院": 1}
+    assert route_request(e, 4).words == ("流浪",)
+    again = EventState.from_row(7, e.first_seen, e.last_seen, e.title, e.post_count, e.to_json())
+    assert again.keywords == e.keywords
+    before = {k: v for k, v in e.to_json().items() if k != "keywords"}  # state stored before they counted
+    assert EventState.from_row(7, T0, T0, "", 11, before).keywords == {}

@@ -187,6 +187,23 @@ async def test_government_post_in_the_region_is_offered_as_candidate_evidence(
     assert rows[0]["detail"]["suggests"] == "statement"
 
 
+async def test_a_departments_word_in_a_member_post_not_the_title_is_named_as_a_hint(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
+) -> None:
+    stage = GroupingStage(pool, clock, responders, hooks=hooks.hooks())
+    await insert_post(pool, "w1", BLAST + "，周边闻到刺鼻异味", clock.now())
+    clock.advance(minutes=5)
+    await insert_post(pool, "w2", BLAST_NEWS, clock.now(), source="news")
+    await step(pool, clock, stage, responders)
+    inc = await pool.fetchrow("SELECT * FROM incidents")
+    assert inc is not None and "异味" not in inc["title"]  # the title is the news report
+    assert await departments(pool, inc["id"]) == {"yingji": "lead"}  # a hint pages no one
+    assert any(
+        r.startswith("未列为协办") and r.endswith("云江市生态环境局（帖文提及：异味）")
+        for r in inc["route_reasons"]
+    ), inc["route_reasons"]
+
+
 async def test_two_workers_grouping_at_once_open_one_incident(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
 ) -> None:

@@ -256,3 +256,24 @@ def test_the_units_a_12345_order_was_dispatched_to_help_support(responders: Resp
     assert "zhujian" not in roles(rt)  # the city's 住建局 is the same line as the district office helping
     assert any(x == "12345派单协办：滨江区住建局 → 滨江区住房和城乡建设局" for x in rt.reasons)
     assert any("12345协办单位“望江街道”不对应任何一个部门" in x for x in rt.reasons)
+
+
+def test_a_word_only_other_posts_say_is_named_for_the_duty_desk_not_paged(responders: Responders) -> None:
+    # the replay's "儿童流落街头" thread: its title (the weightiest post) never says 流浪, some posts do
+    req = RouteRequest(
+        topic="教育文体", topic_confidence=0.12, regions=("jiangbei",), text="街头发现一名儿童无人照看"
+    )
+    rt = route(responders, replace(req, words=("流浪", "救助", "水务局")))
+    assert rt.lead == "zhengfuban" and set(roles(rt)) == {"zhengfuban"}  # a hint pages no one
+    assert any(x.startswith("未列为协办") and "云江市民政局（帖文提及：救助、流浪）" in x for x in rt.reasons)
+    assert any(x.startswith("未列为协办") and "（帖文提及：水务局）" in x for x in rt.reasons)  # its name too
+    # a word the title says is evidence, and is not repeated as a hint
+    titled = route(responders, replace(req, text="街头流浪儿童无人照看", words=("流浪", "救助")))
+    assert titled.lead == "minzheng"
+    assert any(x.startswith("主管部门：云江市民政局（关键词：流浪；帖文提及：救助）") for x in titled.reasons)
+    # hints break a tie between the title's keywords; four of them weigh less than one more keyword
+    tie = replace(req, topic="其他", text="学校门口流浪儿童")
+    assert route(responders, tie).lead == "jiaoti"  # 学校 against 流浪: 教体 by its id
+    hinted = replace(tie, words=("救助", "低保", "养老院", "孤儿"))
+    assert route(responders, hinted).lead == "minzheng"
+    assert route(responders, replace(hinted, text="学校门口流浪学生")).lead == "jiaoti"  # 学校、学生
