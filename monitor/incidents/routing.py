@@ -247,16 +247,18 @@ def route(r: Responders, req: RouteRequest) -> Route:
             reasons.append(f"突发险情（{hazards}）由主管该险情的部门牵头")
     elif lead is None and in_place:
         guessed = in_place[0]
-        why = "；".join(_claim(scores, families, guessed[0]).why)
-        reasons.append(
-            f"{UNCLAIMED}：{r.departments[guessed[1]].name}仅凭推测（{why}） → {desk.name}总值班研判，可改派"
-        )
     if lead is None:
         lead = desk.id
         missed = "、".join(r.departments[f].name for f, m in placed if m is None)
         extra = f"（{missed}对该属地无管辖）" if missed else ""
         if guessed is None:
             reasons.append(f"无法确定主管部门{extra} → {desk.name}总值班兜底，绝不丢弃")
+        else:
+            why = "；".join(_claim(scores, families, guessed[0]).why)
+            reasons.append(
+                f"{UNCLAIMED}：{r.departments[guessed[1]].name}仅凭推测（{why}）{extra}"
+                f" → {desk.name}总值班研判，可改派"
+            )
     lead = _escalate_lead(r, lead, req.grade, reasons, roles)
     roles = {lead: "lead", **{k: v for k, v in roles.items() if k != lead}}
     lead_family = _family(r, r.departments[lead])

@@ -103,6 +103,10 @@ def test_owner_without_jurisdiction_there_goes_to_the_duty_desk(responders: Resp
     rt = route(r, RouteRequest(topic="城乡建设", regions=("jiangbei",)))
     assert rt.lead == "zhengfuban"
     assert any("无管辖" in x for x in rt.reasons)
+    # when the desk leads for want of a claim elsewhere, its reason says who has no jurisdiction there too
+    guess = RouteRequest(topic="城乡建设", regions=("jiangbei",), department_hint="shengtai")
+    why = [x for x in route(r, guess).reasons if x.startswith("主管部门不明：")]
+    assert len(why) == 1 and "（滨江区住房和城乡建设局对该属地无管辖） → " in why[0], why
 
 
 def test_unknown_or_missing_region_falls_back_to_the_city(responders: Responders) -> None:
