@@ -60,6 +60,8 @@ class Route:
     departments: tuple[tuple[str, str], ...]
     region: str | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    # departments named without being paged: the guess when the duty desk leads, then those under 未列为协办
+    candidates: tuple[str, ...] = ()
 
     @property
     def supporting(self) -> list[str]:
@@ -270,10 +272,12 @@ def route(r: Responders, req: RouteRequest) -> Route:
         roles[member] = "support"
         why = "；".join(_claim(scores, families, fam).why)
         reasons.append(f"协办：{r.departments[member].name}（{why}）")
+    candidates = [guessed[1]] if guessed else []
     for fam, member in others:
         if (fam, member) not in backed and (fam, member) != guessed:
             why = "；".join(_claim(scores, families, fam).why)
             reasons.append(f"未列为协办（仅凭推测，可人工加派）：{r.departments[member].name}（{why}）")
+            candidates.append(member)
     _local_support(r, req, lead, roles, reasons)
     if is_major(req.grade):
         if desk.id not in roles:
@@ -281,7 +285,8 @@ def route(r: Responders, req: RouteRequest) -> Route:
         for press in r.press_offices:
             roles.setdefault(press.id, "support")
         reasons.append(f"{GRADE_LABELS[req.grade]}：{desk.name}统筹协调，新闻办参与权威发布和新闻发布会")
-    return Route(lead, tuple(roles.items()), region, tuple(reasons))
+    named = tuple(d for d in candidates if d not in roles)  # a 属地协办 or the press office is paged anyway
+    return Route(lead, tuple(roles.items()), region, tuple(reasons), named)
 
 
 def _dispatched_support(

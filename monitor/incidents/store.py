@@ -80,9 +80,9 @@ async def insert_incident(
     """Insert once per dedup key (or event); None when another worker already opened it."""
     incident_id: int | None = await conn.fetchval(
         """INSERT INTO incidents (kind, dedup_key, event_id, title, summary, grade, grade_reasons, topic,
-                                  region, lead_department, route_reasons, policy, hotline_order_no,
-                                  first_seen_at, opened_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+                                  region, lead_department, route_reasons, route_candidates, policy,
+                                  hotline_order_no, first_seen_at, opened_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
            ON CONFLICT DO NOTHING RETURNING id""",
         kind,
         dedup_key,
@@ -95,6 +95,7 @@ async def insert_incident(
         route.region,
         route.lead,
         list(route.reasons),
+        list(route.candidates),
         policy,
         hotline_order_no,
         min(first_seen_at, now),

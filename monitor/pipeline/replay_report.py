@@ -141,6 +141,7 @@ async def build_report(
                     "lead": inc["lead_department"],
                     "departments": roles[inc["id"]],
                     "reasons": inc["route_reasons"],
+                    "candidates": list(inc["route_candidates"] or ()),
                 },
                 "grades": history.get("grades", []),
                 "reassignments": history.get("reassignments", []),

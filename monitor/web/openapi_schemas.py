@@ -111,6 +111,8 @@ _POST = obj(
 _DETAIL_EXTRA: dict[str, Any] = {
     "grade_reasons": array(string()),
     "route_reasons": array(string()),
+    # the departments routing named without paging them (the duty desk's guess, those under 未列为协办)
+    "route_candidates": array(string()),
     "statement_at": string(fmt="date-time", nullable=True),
     "statement_url": string(nullable=True),
     "press_conference_at": string(fmt="date-time", nullable=True),

@@ -202,6 +202,7 @@ async def test_a_departments_word_in_a_member_post_not_the_title_is_named_as_a_h
         r.startswith("未列为协办") and r.endswith("云江市生态环境局（帖文提及：异味）")
         for r in inc["route_reasons"]
     ), inc["route_reasons"]
+    assert inc["route_candidates"] == ["shengtai"]  # offered first by the console's 加派协办 form
 
 
 async def test_two_workers_grouping_at_once_open_one_incident(

@@ -271,6 +271,9 @@ def test_a_word_only_other_posts_say_is_named_for_the_duty_desk_not_paged(respon
     assert rt.lead == "zhengfuban" and set(roles(rt)) == {"zhengfuban"}  # a hint pages no one
     assert any(x.startswith("未列为协办") and "云江市民政局（帖文提及：救助、流浪）" in x for x in rt.reasons)
     assert any(x.startswith("未列为协办") and "（帖文提及：水务局）" in x for x in rt.reasons)  # its name too
+    # the guess the desk weighs first, then the others named, for the console's 改派 and 加派 forms
+    assert rt.candidates[0] == "jiaoti" and set(rt.candidates) == {"jiaoti", "minzheng", "shuiwu"}
+    assert not set(rt.candidates) & set(roles(rt))
     # a word the title says is evidence, and is not repeated as a hint
     titled = route(responders, replace(req, text="街头流浪儿童无人照看", words=("流浪", "救助")))
     assert titled.lead == "minzheng"

@@ -170,8 +170,10 @@ async def test_detail_has_posts_heat_departments_clocks_and_actions(
         [3, 9],
     )
     incident = await open_incident(pool, responders, clock.now(), title="燃气", grade=2, event_id=event)
+    await pool.execute("UPDATE incidents SET route_candidates = '{yingji}' WHERE id = $1", incident)
     status, body = await get(client, f"/api/v1/incidents/{incident}", await token_for("zhujian.head"))
     assert status == 200
+    assert body["route_candidates"] == ["yingji"]  # named by routing, not paged
     assert [p["text"] for p in body["posts"]] == ["燃气味很重", "第二条"]
     assert body["posts"][0]["source"] == {"id": "weibo-test", "name": "微博关键词", "kind": "weibo"}
     assert body["posts"][0]["author"] == "业主甲" and body["posts"][0]["url"].startswith(

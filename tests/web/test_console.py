@@ -270,9 +270,15 @@ async def test_form_refusals_are_shown_on_the_page(client, token_for, gas):
 
 
 async def test_the_duty_officer_adds_a_supporting_department_from_the_page(client, token_for, gas, pool):
+    # routing named 水务局 without paging it (帖文提及：停水): the forms offer it first
+    await pool.execute("UPDATE incidents SET route_candidates = '{shuiwu,nosuch}' WHERE id = $1", gas)
     await login(client, await token_for("zhengfuban.duty"))
     page = await (await client.get(f"/incidents/{gas}")).text()
     assert 'data-action="add_support"' in page and "加派部门" in page
+    form_html = page[page.index('data-action="add_support"') :]
+    offered = re.findall(r'<option value="([^"]*)"', form_html[: form_html.index("</select>")])
+    assert offered[:2] == ["", "shuiwu"] and offered.count("shuiwu") == 1 and "nosuch" not in offered
+    assert '<optgroup label="路由提及（未通知）">' in form_html and len(offered) > 10
     form = {"_csrf": form_value(page, "_csrf"), "department": "shuiwu", "reason": "波及供水管网"}
     response = await client.post(f"/incidents/{gas}/actions/add-support", data=form, allow_redirects=False)
     assert response.status == 303

@@ -42,7 +42,8 @@ async def render_incident(
     departments = [
         (d.id, d.display_name) for d in r.departments.values() if d.id != row.data["lead_department"]
     ]
-    panel = actions_panel(loaded.data["allowed_actions"], row.id, csrf_token(request), departments)
+    suggested = tuple(row.data.get("route_candidates") or ())
+    panel = actions_panel(loaded.data["allowed_actions"], row.id, csrf_token(request), departments, suggested)
     entries = timeline_json(r, rows)
     now = services.clock.now()
     content = incident_page(loaded.data, loaded.clocks, entries, panel, notice, now, city_zone(request))

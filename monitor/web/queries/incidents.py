@@ -16,7 +16,8 @@ from monitor.web.inputs import IncidentFilter
 from monitor.web.queries.clocks import CLOCKS_SQL
 
 _COLUMNS = """i.id, i.kind, i.title, i.summary, i.grade, i.grade_reasons, i.state, i.topic, i.region,
-       i.lead_department, i.route_reasons, i.event_id, i.hotline_order_no, i.first_seen_at, i.opened_at,
+       i.lead_department, i.route_reasons, i.route_candidates, i.event_id, i.hotline_order_no,
+       i.first_seen_at, i.opened_at,
        i.acknowledged_at, i.acknowledged_by, i.statement_at, i.statement_url, i.press_conference_at,
        i.responded_at, i.resolved_at, i.resolved_reason, i.reviewed_at, i.updated_at"""
 

@@ -37,7 +37,28 @@ _HINTS: dict[str, str] = {
 }
 
 
-def _field(name: str, label: str, kind: str, required: bool, departments: list[tuple[str, str]]) -> Html:
+def _department_options(departments: list[tuple[str, str]], suggested: tuple[str, ...]) -> Html:
+    """Every department; those routing named without paging them first, in the order it named them."""
+    label = dict(departments)
+    first = [(d, label[d]) for d in dict.fromkeys(suggested) if d in label]
+    if not first:
+        return options(departments, None)
+    rest = [(d, name) for d, name in departments if d not in dict(first)]
+    return render(
+        '<optgroup label="路由提及（未通知）">{first}</optgroup><optgroup label="全部部门">{rest}</optgroup>',
+        first=options(first, None),
+        rest=options(rest, None),
+    )
+
+
+def _field(
+    name: str,
+    label: str,
+    kind: str,
+    required: bool,
+    departments: list[tuple[str, str]],
+    suggested: tuple[str, ...],
+) -> Html:
     req = Html(" required") if required else Html("")
     if kind == "textarea":
         control = render('<textarea name="{n}" rows="3" maxlength="5000"{req}></textarea>', n=name, req=req)
@@ -46,7 +67,7 @@ def _field(name: str, label: str, kind: str, required: bool, departments: list[t
             '<select name="{n}"{req}><option value="">请选择部门</option>{opts}</select>',
             n=name,
             req=req,
-            opts=options(departments, None),
+            opts=_department_options(departments, suggested),
         )
     else:
         extra = Html(' placeholder="https://"') if kind == "url" else Html("")
@@ -60,12 +81,14 @@ def action_form(
     csrf: str,
     departments: list[tuple[str, str]],
     *,
+    suggested: tuple[str, ...] = (),
     action_url: str | None = None,
 ) -> Html:
-    """One action as a form posting to the console (CSRF-protected); ack is a single button."""
+    """One action as a form posting to the console (CSRF-protected); ack is a single button. `suggested`:
+    the departments routing named without paging them, offered first where a department is chosen."""
     label = ACTION_LABELS[action]
     url = action_url or f"/incidents/{incident_id}/actions/{url_segment(action)}"
-    fields = join(_field(n, lab, k, req, departments) for n, lab, k, req in _FIELDS[action])
+    fields = join(_field(n, lab, k, req, departments, suggested) for n, lab, k, req in _FIELDS[action])
     hint = render('<p class="hint">{h}</p>', h=_HINTS[action]) if action in _HINTS else Html("")
     form = render(
         '<form method="post" action="{url}" class="action-form" data-action="{action}">'
@@ -89,11 +112,15 @@ def action_form(
 
 
 def actions_panel(
-    actions: list[str], incident_id: int, csrf: str, departments: list[tuple[str, str]]
+    actions: list[str],
+    incident_id: int,
+    csrf: str,
+    departments: list[tuple[str, str]],
+    suggested: tuple[str, ...] = (),
 ) -> Html:
     if not actions:
         return Html('<p class="muted">您对该事件没有可执行的操作（只读）。</p>')
-    return join(action_form(a, incident_id, csrf, departments) for a in actions)
+    return join(action_form(a, incident_id, csrf, departments, suggested=suggested) for a in actions)
 
 
 def zoned(value: str, zone: tzinfo) -> str:
