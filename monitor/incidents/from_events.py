@@ -139,7 +139,8 @@ async def _member_extras(
     skip_order: str | None = None,
 ) -> None:
     if p.hotline_order_no and p.hotline_order_no != skip_order:
-        order = Order(p.hotline_order_no, p.hotline_urgency, p.post_id)
+        units = tuple(dict.fromkeys(u for u in (p.hotline_unit, *p.hotline_assist) if u))
+        order = Order(p.hotline_order_no, p.hotline_urgency, p.post_id, units)
         out.merged_orders += await merge_order(conn, r, hooks, inc.id, order, p.text[:200], now)
     if is_candidate_evidence(r, p, inc.region):
         await store.append(conn, inc.id, "candidate_evidence", evidence_detail(p), now)

@@ -13,7 +13,7 @@ from monitor.config.responders import Responders
 from monitor.incidents import store
 from monitor.incidents.grades import GRADE_COLOURS, GRADE_LABELS
 from monitor.incidents.policy_snapshot import freeze_policy, hotline_limits, order_clock
-from monitor.incidents.routing import Route, RouteRequest, route
+from monitor.incidents.routing import Route, RouteRequest, dispatched_department, route
 
 Opened = Callable[[asyncpg.Connection, int, datetime], Awaitable[None]]
 GradeChanged = Callable[[asyncpg.Connection, int, int, int, datetime], Awaitable[None]]
@@ -21,6 +21,8 @@ GradeChanged = Callable[[asyncpg.Connection, int, int, int, datetime], Awaitable
 Reassign = Callable[[asyncpg.Connection, int, str, str, str, datetime, Responders], Awaitable[int | None]]
 # (conn, incident, clock spec from the frozen policy, order number, now)
 OrderMerged = Callable[[asyncpg.Connection, int, dict[str, Any], str, datetime], Awaitable[None]]
+# (conn, incident, department, reason, now, responders) → whether it was added (加派协办, paged at once)
+AddSupport = Callable[[asyncpg.Connection, int, str, str, datetime, Responders], Awaitable[bool]]
 CLOSED_STATES = ("resolved", "reviewed")
 
 
@@ -32,6 +34,7 @@ class EngineHooks:
     grade_changed: GradeChanged
     reassign: Reassign
     order_merged: OrderMerged | None = None  # None: merged orders start no clock (tests without the engine)
+    add_support: AddSupport | None = None  # None: a merged order's 承办单位 is recorded, not paged
 
 
 def engine_hooks() -> EngineHooks:
@@ -51,8 +54,21 @@ def engine_hooks() -> EngineHooks:
         result = await engine.record_action(conn, incident_id, "reassign", actor, now, evidence, responders=r)
         return result.timeline_id
 
+    async def add_support_action(
+        conn: asyncpg.Connection, incident_id: int, dept: str, reason: str, now: datetime, r: Responders
+    ) -> bool:
+        evidence = {"department": dept, "reason": reason}
+        result = await engine.record_action(
+            conn, incident_id, "add_support", "system", now, evidence, responders=r
+        )
+        return result.changed
+
     return EngineHooks(
-        engine.on_incident_opened, engine.on_grade_changed, reassign_action, engine.on_order_merged
+        engine.on_incident_opened,
+        engine.on_grade_changed,
+        reassign_action,
+        engine.on_order_merged,
+        add_support_action,
     )
 
 
@@ -63,6 +79,8 @@ class Order:
     order_no: str
     urgency: str | None
     post_id: int | None
+    # the units the hotline dispatched it to: its 承办单位, then its 协办单位
+    units: tuple[str, ...] = ()
 
 
 class ReassignError(Exception):
@@ -219,20 +237,34 @@ async def merge_order(
         conn, order.order_no, incident_id, order.post_id, order.urgency, "merged", now
     ):
         return False
-    detail = {
+    departments = {u: dispatched_department(r, u) for u in order.units}
+    detail: dict[str, Any] = {
         "order_no": order.order_no,
         "post_id": order.post_id,
         "urgency": order.urgency,
         "excerpt": excerpt,
     }
+    if order.units:
+        detail["units"] = list(order.units)
+        unknown = [u for u, d in departments.items() if d is None]
+        if unknown:
+            detail["unknown_units"] = unknown  # named in the timeline: add them to a department's aliases
     await store.append(conn, incident_id, "merged", detail, now)
     inc = await conn.fetchrow("SELECT policy, state FROM incidents WHERE id = $1", incident_id)
-    if hooks.order_merged is not None and inc is not None and inc["state"] not in CLOSED_STATES:
+    if inc is None or inc["state"] in CLOSED_STATES:
+        return True
+    if hooks.order_merged is not None:
         # incidents frozen before limits were part of the snapshot fall back to the current limits
         limits = (inc["policy"] or {}).get("hotline") or hotline_limits(r.policy.hotline)
         clock = order_clock(limits, order.urgency)
         if clock is not None:
             await hooks.order_merged(conn, incident_id, clock, order.order_no, now)
+    if hooks.add_support is not None:
+        # the hotline made each unit answer for this order: one not yet paged on the incident supports it
+        for unit, dept in departments.items():
+            if dept is not None:
+                reason = f"12345并单：工单{order.order_no}派单至“{unit}”"
+                await hooks.add_support(conn, incident_id, dept, reason, now, r)
     return True
 
 

@@ -144,7 +144,12 @@ def _facts(kind: str, detail: Mapping[str, Any], person: Person, department: Dep
     if kind == "merged" and detail.get("order_no"):
         urgency = _text(detail.get("urgency"))
         order = f"12345 工单 {detail['order_no']}" + (f"（{urgency}）" if urgency else "")
-        return [order, _text(detail.get("excerpt"))]
+        units = detail.get("units")
+        sent = "派单：" + "、".join(map(str, units)) if isinstance(units, list) and units else ""
+        unknown = detail.get("unknown_units")
+        if isinstance(unknown, list) and unknown:
+            sent += f"（{'、'.join(map(str, unknown))}不对应任何部门，可在部门的 aliases 中登记）"
+        return [order, sent, _text(detail.get("excerpt"))]
     if kind in ("post_joined", "candidate_evidence"):
         by = _text(detail.get("author")) or _text(detail.get("source"))
         excerpt = _text(detail.get("excerpt"))

@@ -310,6 +310,41 @@ async def test_a_merged_order_adds_its_own_limit_clock_to_an_online_incident(
     )  # the ordinary O3 changes nothing
 
 
+async def test_the_units_a_merged_order_was_dispatched_to_support_and_are_paged(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
+    await insert_post(pool, "z1", BLAST, clock.now())
+    await insert_post(pool, "z2", BLAST_NEWS, clock.now(), source="news")
+    await step(pool, clock, stage, responders)
+    inc_id = await pool.fetchval("SELECT id FROM incidents")
+    assert await departments(pool, inc_id) == {"yingji": "lead"}
+
+    clock.advance(minutes=30)
+    order = BLAST + "，附近居民来电反映自来水有异味"
+    extra = {"order_no": "Z1", "urgency": "一般", "handler_unit": "水务局", "assist_units": ["望江街道"]}
+    await insert_post(pool, "Z1", order, clock.now(), source="hotline", extra=extra)
+    await step(pool, clock, stage, responders)
+    # the hotline made 水务局 answer for order Z1: it supports the incident and is paged now
+    roles = await departments(pool, inc_id)  # three channels now: Ⅱ, so the desk and press office join
+    assert roles["yingji"] == "lead" and roles["shuiwu"] == "support"
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:shuiwu.duty'") == 1
+    rows = await timeline(pool, inc_id)
+    merged = next(r for r in rows if r["kind"] == "merged")
+    assert merged["detail"]["units"] == ["水务局", "望江街道"]
+    assert merged["detail"]["unknown_units"] == ["望江街道"]  # named, for the aliases
+    added = [r for r in rows if r["kind"] == "add_support"]
+    assert len(added) == 1 and added[0]["actor"] == "system"
+    assert added[0]["detail"]["reason"] == "12345并单：工单Z1派单至“水务局”"
+
+    clock.advance(minutes=10)  # a second order to the same unit pages no one again
+    extra = {"order_no": "Z2", "handler_unit": "云江市水务局"}
+    await insert_post(pool, "Z2", order + "，再次来电", clock.now(), source="hotline", extra=extra)
+    await step(pool, clock, stage, responders)
+    assert [r["kind"] for r in await timeline(pool, inc_id)].count("add_support") == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:shuiwu.duty'") == 1
+
+
 async def test_a_merged_order_uses_the_limits_frozen_when_the_incident_opened(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders
 ) -> None:
