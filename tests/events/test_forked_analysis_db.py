@@ -104,6 +104,7 @@ async def test_a_batch_is_split_across_processes_and_stored_in_order(
     rows = await stored(pool)
     assert [rows[i]["topic"] for i in ids] == [f"{WATER} 第{i}条" for i in range(40)]
     assert rows[ids[0]]["region"] == "jiangbei-beihu" and rows[ids[0]]["polarity"] == "negative"
+    assert {"停水", "自来水"} <= set(rows[ids[0]]["keywords"])  # carried back from the processes too
     pids = [rows[i]["explain"]["pid"] for i in ids]
     assert len(set(pids)) == 2 and os.getpid() not in pids
     assert pids == sorted(pids, key=pids.index)  # each process took one consecutive half
