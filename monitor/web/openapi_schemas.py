@@ -82,6 +82,10 @@ _INCIDENT_PROPS: dict[str, Any] = {
     "region_name": string(nullable=True),
     "lead_department": obj({"id": string(), "name": string()}, ["id", "name"]),
     "departments": array(obj({"id": string(), "name": string(), "role": string(), "role_label": string()})),
+    # the departments routing named without paging them (the duty desk's guess, those under 未列为协办), and
+    # their names while the duty desk leads: whom to reassign to (改派)
+    "route_candidates": array(string()),
+    "suggested_leads": array(string()),
     "hotline_order_no": string(nullable=True),
     "first_seen_at": string(fmt="date-time"),
     "opened_at": string(fmt="date-time"),
@@ -111,8 +115,6 @@ _POST = obj(
 _DETAIL_EXTRA: dict[str, Any] = {
     "grade_reasons": array(string()),
     "route_reasons": array(string()),
-    # the departments routing named without paging them (the duty desk's guess, those under 未列为协办)
-    "route_candidates": array(string()),
     "statement_at": string(fmt="date-time", nullable=True),
     "statement_url": string(nullable=True),
     "press_conference_at": string(fmt="date-time", nullable=True),

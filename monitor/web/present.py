@@ -89,6 +89,8 @@ def incident_json(r: Responders, row: IncidentRow, clocks: list[ClockView], now:
     d = row.data
     grade = int(d["grade"])
     urgent = most_urgent(clocks)
+    candidates = [c for c in d.get("route_candidates") or () if c in r.departments]
+    unclaimed = d["lead_department"] == r.duty_desk.id  # the desk leads: whom routing named is whom to ask
     return {
         "id": d["id"],
         "kind": d["kind"],
@@ -106,6 +108,9 @@ def incident_json(r: Responders, row: IncidentRow, clocks: list[ClockView], now:
         "region_name": region_name(r, d["region"]),
         "lead_department": {"id": d["lead_department"], "name": department_name(r, d["lead_department"])},
         "departments": departments_json(r, row.departments, d["lead_department"]),
+        # the departments routing named without paging them; while the duty desk leads, the ones to 改派 to
+        "route_candidates": candidates,
+        "suggested_leads": [department_name(r, c) for c in candidates] if unclaimed else [],
         "hotline_order_no": d["hotline_order_no"],
         "first_seen_at": iso(d["first_seen_at"]),
         "opened_at": iso(d["opened_at"]),

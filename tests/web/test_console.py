@@ -306,6 +306,23 @@ async def test_board_cards_name_each_other_department_by_its_role(client, token_
     assert "<span>知会：水务局</span>" in board  # a former lead, informed, is not called a helper
 
 
+async def test_a_card_the_duty_desk_leads_for_want_of_a_claim_says_whom_to_reassign_to(
+    client, token_for, pool, responders, clock
+):
+    desk = await open_incident(
+        pool, responders, clock.now(), title="儿童流落街头", grade=3, lead="zhengfuban", region="jiangbei"
+    )
+    led = await open_incident(
+        pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei"
+    )
+    for incident in (desk, led):
+        await pool.execute("UPDATE incidents SET route_candidates = '{minzheng}' WHERE id = $1", incident)
+    board = await (await client.get("/", headers=bearer(await token_for("zhengfuban.duty")))).text()
+    assert board.count('<span class="suggested">可改派：民政局</span>') == 1  # only where the desk leads
+    card = board[board.index(f'data-incident-id="{desk}"') :]
+    assert card.index("可改派：民政局") < card.index("</article>")
+
+
 async def test_board_and_rows_fragment(client, token_for, gas, pool, responders, clock):
     await open_incident(
         pool, responders, clock.now(), title="停水", grade=4, lead="shuiwu", region="jiangbei"

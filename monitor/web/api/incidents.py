@@ -88,7 +88,6 @@ async def incident_detail(request: web.Request, who: Principal, row: IncidentRow
         {
             "grade_reasons": reasons(row.data["grade_reasons"]),
             "route_reasons": reasons(row.data["route_reasons"]),
-            "route_candidates": list(row.data["route_candidates"] or ()),
             "statement_at": iso(row.data["statement_at"]),
             "statement_url": row.data["statement_url"],
             "press_conference_at": iso(row.data["press_conference_at"]),

@@ -37,6 +37,9 @@ def incident_card(item: dict[str, Any], clocks: list[ClockView], now: datetime, 
         if d["role"] != "lead":
             others.setdefault(d["role_label"], []).append(d["name"])
     support = join(render("<span>{k}：{v}</span>", k=k, v="、".join(v)) for k, v in others.items())
+    if item.get("suggested_leads"):  # the desk leads for want of a claim: whom routing named
+        hint = "、".join(item["suggested_leads"])
+        support = Html(support + render('<span class="suggested">可改派：{v}</span>', v=hint))
     return render(
         _CARD,
         css=item["grade_css"],
