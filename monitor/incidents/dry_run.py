@@ -127,6 +127,7 @@ def dry_run(r: Responders, text: str, analysis: Any, how: Arrival = Arrival()) -
             ],
             "region": rt.region,
             "reasons": list(rt.reasons),
+            "candidates": [{"id": d, "name": r.departments[d].name} for d in rt.candidates],
         },
         "clocks": policy["clocks"],
         "chains": policy["chains"],

@@ -94,6 +94,7 @@ def route_json(rt: Route, r: Responders) -> dict[str, Any]:
         "departments": [{"id": d, "role": role} for d, role in rt.departments],
         "region": rt.region,
         "reasons": list(rt.reasons),
+        "candidates": list(rt.candidates),
     }
 
 

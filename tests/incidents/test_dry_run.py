@@ -36,3 +36,11 @@ def test_region_override_and_hotline_urgency(responders: Responders) -> None:
     assert ("hotline", 7200.0) in [(c["kind"], c["within_s"]) for c in out["clocks"]]
     # nobody owns street lights in this city: the duty desk takes it, it is never dropped
     assert out["route"]["lead"] == "zhengfuban"
+
+
+def test_a_word_past_the_title_is_named_as_a_candidate_not_paged(responders: Responders) -> None:
+    text = TEXT + "。" + "现场" * 40 + "，附近有流浪人员受伤"  # 流浪 after the 80 characters of the title
+    out = dry_run(responders, text, RuleAnalyzer(responders).analyze(text), Arrival(verified_type=1))
+    assert {"id": "minzheng", "name": "云江市民政局"} in out["route"]["candidates"]
+    assert "minzheng" not in {d["id"] for d in out["route"]["departments"]}
+    assert any(x.endswith("云江市民政局（帖文提及：流浪）") for x in out["route"]["reasons"])
