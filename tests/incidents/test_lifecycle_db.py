@@ -38,6 +38,17 @@ async def departments(pool: asyncpg.Pool, incident_id: int) -> dict[str, str]:
     return {r["department_id"]: r["role"] for r in rows}
 
 
+async def blast_with_engine(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> tuple[GroupingStage, asyncpg.Record]:
+    """The explosion on Weibo and in the news, opened as an incident with the real clock engine."""
+    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
+    await insert_post(pool, "b1", BLAST, clock.now())
+    await insert_post(pool, "b2", BLAST_NEWS, clock.now(), source="news")
+    await step(pool, clock, stage, responders)
+    return stage, await pool.fetchrow("SELECT * FROM incidents")
+
+
 @pytest.fixture
 def hooks() -> RecordingHooks:
     return RecordingHooks()
@@ -266,11 +277,7 @@ async def test_an_incident_opens_when_the_deciding_post_was_seen_not_at_batch_en
 async def test_a_merged_order_adds_its_own_limit_clock_to_an_online_incident(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders
 ) -> None:
-    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
-    await insert_post(pool, "x1", BLAST, clock.now())
-    await insert_post(pool, "x2", BLAST_NEWS, clock.now(), source="news")
-    await step(pool, clock, stage, responders)
-    inc = await pool.fetchrow("SELECT * FROM incidents")
+    stage, inc = await blast_with_engine(pool, clock, responders)
     assert inc["kind"] == "opinion" and inc["policy"]["hotline"]["limits"]["紧急"] == 7200.0
     assert await pool.fetchval("SELECT count(*) FROM clocks WHERE kind = 'hotline'") == 0
 
@@ -313,11 +320,8 @@ async def test_a_merged_order_adds_its_own_limit_clock_to_an_online_incident(
 async def test_the_units_a_merged_order_was_dispatched_to_support_and_are_paged(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders
 ) -> None:
-    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
-    await insert_post(pool, "z1", BLAST, clock.now())
-    await insert_post(pool, "z2", BLAST_NEWS, clock.now(), source="news")
-    await step(pool, clock, stage, responders)
-    inc_id = await pool.fetchval("SELECT id FROM incidents")
+    stage, inc = await blast_with_engine(pool, clock, responders)
+    inc_id = inc["id"]
     assert await departments(pool, inc_id) == {"yingji": "lead"}
 
     clock.advance(minutes=30)
@@ -348,11 +352,8 @@ async def test_the_units_a_merged_order_was_dispatched_to_support_and_are_paged(
 async def test_a_merged_order_uses_the_limits_frozen_when_the_incident_opened(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders
 ) -> None:
-    stage = GroupingStage(pool, clock, responders, hooks=engine_hooks())
-    await insert_post(pool, "y1", BLAST, clock.now())
-    await insert_post(pool, "y2", BLAST_NEWS, clock.now(), source="news")
-    await step(pool, clock, stage, responders)
-    inc_id = await pool.fetchval("SELECT id FROM incidents")
+    _, inc = await blast_with_engine(pool, clock, responders)
+    inc_id = inc["id"]
     frozen = {"limits": {"紧急": 3600.0, "一般": 86400.0}, "default_urgency": "一般"}
     await pool.execute(
         "UPDATE incidents SET policy = jsonb_set(policy, '{hotline}', $2::jsonb) WHERE id = $1",
