@@ -16,7 +16,7 @@ from monitor.engine.clocks import SATISFIES
 from monitor.engine.decisions import acknowledge, next_action, start
 from monitor.engine.evidence import MissingEvidence, NotFound, UnknownAction, WrongState
 from monitor.engine.paging import ack_hold_s, apply_escalation, chain_of
-from monitor.engine.reassign import reassigned_policy, supported_policy
+from monitor.engine.reassign import former_lead_role, reassigned_policy, supported_policy
 from monitor.incidents import store as incident_store
 
 STATE_RANK = {
@@ -246,6 +246,7 @@ async def _reassign(ctx: _Ctx) -> ActionResult:
     if dept == old:
         return ctx.result(False)
     policy = reassigned_policy(ctx.inc, dept, ctx.responders)
+    stays = former_lead_role(ctx.inc, ctx.responders)
     await ctx.conn.execute(
         "UPDATE incidents SET lead_department = $2, policy = $3, updated_at = $4 WHERE id = $1",
         ctx.id,
@@ -255,20 +256,25 @@ async def _reassign(ctx: _Ctx) -> ActionResult:
     )
     await incident_store.set_role(ctx.conn, ctx.id, dept, "lead", ctx.now)
     await ctx.conn.execute(
-        "UPDATE incident_departments SET role = 'informed' WHERE incident_id = $1 AND department_id = $2",
+        "UPDATE incident_departments SET role = $3 WHERE incident_id = $1 AND department_id = $2",
         ctx.id,
         old,
+        stays,
     )
-    await ctx.conn.execute(
-        """UPDATE escalations SET next_action_at = NULL, force = false, done_at = $3,
-                  done_reason = 'reassigned', updated_at = $3
-           WHERE incident_id = $1 AND department_id = $2 AND done_at IS NULL""",
-        ctx.id,
-        old,
-        ctx.now,
-    )
+    if stays == "informed":  # its chain stops; a coordinating desk keeps being paged until it answers
+        await ctx.conn.execute(
+            """UPDATE escalations SET next_action_at = NULL, force = false, done_at = $3,
+                      done_reason = 'reassigned', updated_at = $3
+               WHERE incident_id = $1 AND department_id = $2 AND done_at IS NULL""",
+            ctx.id,
+            old,
+            ctx.now,
+        )
     await _page(ctx, dept, policy)
-    return await _log(ctx, {"from": old, "to": dept, "reason": reason}, [], ctx.inc["state"])
+    detail = {"from": old, "to": dept, "reason": reason}
+    if stays != "informed":
+        detail["from_role"] = stays  # the desk stays to coordinate
+    return await _log(ctx, detail, [], ctx.inc["state"])
 
 
 async def _page(ctx: _Ctx, dept: str, policy: Mapping[str, Any]) -> None:

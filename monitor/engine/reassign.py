@@ -8,7 +8,17 @@ from typing import Any
 
 from monitor.config.responders import Responders
 from monitor.engine.evidence import MissingEvidence
+from monitor.incidents.grades import is_major
 from monitor.incidents.policy_snapshot import freeze_policy
+
+
+def former_lead_role(inc: Mapping[str, Any], responders: Responders | None) -> str:
+    """What the lead becomes when another department takes over: informed (知会), except the duty desk on a
+    Ⅰ/Ⅱ incident, which stays to coordinate (统筹) as it would have had a department led from the start."""
+    desk = responders.duty_desk.id if responders is not None else None
+    if inc["lead_department"] == desk and is_major(int(inc["grade"])):
+        return "coordinator"
+    return "informed"
 
 
 def _fresh(inc: Mapping[str, Any], department: str, responders: Responders) -> dict[str, Any]:
@@ -37,14 +47,16 @@ def reassigned_policy(
         policy["breach_escalation"] = fresh["breach_escalation"]
     elif department not in chains:
         raise MissingEvidence(f"department {department!r} has no chain on this incident; cannot reassign")
-    chains.pop(old, None)
+    stays = former_lead_role(inc, responders)
+    if stays == "informed":
+        chains.pop(old, None)
     policy["chains"] = chains
     policy["lead"] = department
     departments = [d for d in policy.get("departments") or [] if d.get("id") not in (old, department)]
     policy["departments"] = [
         {"id": department, "role": "lead"},
         *departments,
-        {"id": old, "role": "informed"},
+        {"id": old, "role": stays},
     ]
     return policy
 

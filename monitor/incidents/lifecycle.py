@@ -198,6 +198,14 @@ async def upgrade_incident(
     wanted = [(d, "support" if role == "lead" else role) for d, role in rt.departments if d != lead]
     added = await store.add_departments(conn, incident.id, wanted, now)
     departments = await store.departments_of(conn, incident.id)
+    # the duty desk coordinates a Ⅰ/Ⅱ incident (统筹), even one 改派 had left it informed about
+    informed = {d for d, role in departments if role == "informed"}
+    promoted = [(d, role) for d, role in wanted if role == "coordinator" and d in informed]
+    for d, role in promoted:
+        await store.set_role(conn, incident.id, d, role, now)
+    if promoted:
+        added += promoted
+        departments = await store.departments_of(conn, incident.id)
     policy = freeze_policy(
         r,
         grade=new_grade,

@@ -214,6 +214,36 @@ async def test_reassign_moves_the_chain(pool, clock: FakeClock, responders: Resp
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE target = 'person:weijian.duty'") == 1
 
 
+@pytest.mark.parametrize(("grade", "stays"), [(2, "coordinator"), (3, "informed")])
+async def test_the_duty_desk_reassigning_a_major_incident_stays_to_coordinate(
+    pool, clock: FakeClock, responders: Responders, grade: int, stays: str
+) -> None:
+    # the desk led for want of a claim; once a department takes over a Ⅱ, the desk coordinates it (统筹), as
+    # it would have had the department led from the start
+    async with pool.acquire() as conn:
+        iid = await open_incident(conn, responders, clock.now(), grade=grade, lead="zhengfuban")
+    async with pool.acquire() as conn, conn.transaction():
+        result = await record_action(
+            conn,
+            iid,
+            "reassign",
+            "zhengfuban.duty",
+            clock.now(),
+            {"department": "minzheng", "reason": "流浪儿童属民政职责"},
+            responders=responders,
+        )
+    assert result.changed and result.detail.get("from_role") == (stays if stays != "informed" else None)
+    role = await pool.fetchval(
+        "SELECT role FROM incident_departments WHERE incident_id = $1 AND department_id = 'zhengfuban'", iid
+    )
+    inc = await pool.fetchrow("SELECT lead_department, policy FROM incidents WHERE id = $1", iid)
+    desk = await pool.fetchrow("SELECT * FROM escalations WHERE department_id = 'zhengfuban'")
+    assert role == stays and inc["lead_department"] == "minzheng"
+    assert {"id": "zhengfuban", "role": stays} in inc["policy"]["departments"]
+    assert ("zhengfuban" in inc["policy"]["chains"]) == (stays == "coordinator")
+    assert (desk["done_reason"] == "reassigned") == (stays == "informed")
+
+
 async def test_add_support_pages_the_department_and_keeps_the_lead(
     pool, clock: FakeClock, responders: Responders
 ) -> None:

@@ -125,6 +125,30 @@ async def test_upgrade_moves_a_district_lead_up_unless_a_person_reassigned_it(
     assert roles["zhujian"] == "lead" and roles["binjiang-zhujian"] == "support"
 
 
+async def test_an_upgrade_to_major_brings_back_a_duty_desk_left_informed(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders
+) -> None:
+    stage, inc = await blast_with_engine(pool, clock, responders)
+    # as after 改派 away from the desk, which had led the Ⅲ for want of a claim
+    await pool.execute(
+        "INSERT INTO incident_departments (incident_id, department_id, role, added_at)"
+        " VALUES ($1, 'zhengfuban', 'informed', $2)",
+        inc["id"],
+        clock.now(),
+    )
+    clock.advance(minutes=30)
+    await insert_post(pool, "b3", BLAST_DEATHS, clock.now())
+    await step(pool, clock, stage, responders)
+    assert await pool.fetchval("SELECT grade FROM incidents") == 2
+    assert (await departments(pool, inc["id"]))["zhengfuban"] == "coordinator"  # 统筹 the Ⅱ
+    graded = next(r for r in await timeline(pool, inc["id"]) if r["kind"] == "graded")
+    assert {"id": "zhengfuban", "role": "coordinator"} in graded["detail"]["added_departments"]
+    policy = await pool.fetchval("SELECT policy FROM incidents")
+    assert "zhengfuban" in policy["chains"]
+    paged = await pool.fetchval("SELECT next_action_at FROM escalations WHERE department_id = 'zhengfuban'")
+    assert paged is not None
+
+
 async def test_reassign_is_audited_and_validated(
     pool: asyncpg.Pool, clock: FakeClock, responders: Responders, hooks: RecordingHooks
 ) -> None:
