@@ -255,12 +255,7 @@ async def _reassign(ctx: _Ctx) -> ActionResult:
         ctx.now,
     )
     await incident_store.set_role(ctx.conn, ctx.id, dept, "lead", ctx.now)
-    await ctx.conn.execute(
-        "UPDATE incident_departments SET role = $3 WHERE incident_id = $1 AND department_id = $2",
-        ctx.id,
-        old,
-        stays,
-    )
+    await incident_store.set_role(ctx.conn, ctx.id, old, stays, ctx.now)
     if stays == "informed":  # its chain stops; a coordinating desk keeps being paged until it answers
         await ctx.conn.execute(
             """UPDATE escalations SET next_action_at = NULL, force = false, done_at = $3,

@@ -9,6 +9,7 @@ import pytest
 
 from monitor.clock import FakeClock
 from monitor.config.responders import Responders
+from monitor.engine.actions import ActionResult
 from monitor.engine.lifecycle import (
     MissingEvidence,
     NotFound,
@@ -193,19 +194,21 @@ async def test_escalate_now_pages_the_next_step_at_once(
     assert f"esc:{iid}:yingji:r0:l0:s1:a0:person:yingji.head" in keys
 
 
+async def reassign(
+    pool: asyncpg.Pool, clock: FakeClock, responders: Responders, iid: int, dept: str, reason: str
+) -> ActionResult:
+    """改派 by the duty officer, in its own transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        evidence = {"department": dept, "reason": reason}
+        return await record_action(
+            conn, iid, "reassign", "zhengfuban.duty", clock.now(), evidence, responders=responders
+        )
+
+
 async def test_reassign_moves_the_chain(pool, clock: FakeClock, responders: Responders) -> None:
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=3, lead="yingji")
-    async with pool.acquire() as conn, conn.transaction():
-        result = await record_action(
-            conn,
-            iid,
-            "reassign",
-            "zhengfuban.duty",
-            clock.now(),
-            {"department": "weijian", "reason": "属卫健职责"},
-            responders=responders,
-        )
+    result = await reassign(pool, clock, responders, iid, "weijian", "属卫健职责")
     assert result.detail == {"from": "yingji", "to": "weijian", "reason": "属卫健职责"}
     inc = await pool.fetchrow("SELECT lead_department, policy FROM incidents WHERE id = $1", iid)
     assert inc["lead_department"] == "weijian" and "weijian" in inc["policy"]["chains"]
@@ -222,16 +225,7 @@ async def test_the_duty_desk_reassigning_a_major_incident_stays_to_coordinate(
     # it would have had the department led from the start
     async with pool.acquire() as conn:
         iid = await open_incident(conn, responders, clock.now(), grade=grade, lead="zhengfuban")
-    async with pool.acquire() as conn, conn.transaction():
-        result = await record_action(
-            conn,
-            iid,
-            "reassign",
-            "zhengfuban.duty",
-            clock.now(),
-            {"department": "minzheng", "reason": "流浪儿童属民政职责"},
-            responders=responders,
-        )
+    result = await reassign(pool, clock, responders, iid, "minzheng", "流浪儿童属民政职责")
     assert result.changed and result.detail.get("from_role") == (stays if stays != "informed" else None)
     role = await pool.fetchval(
         "SELECT role FROM incident_departments WHERE incident_id = $1 AND department_id = 'zhengfuban'", iid
